@@ -1,0 +1,18 @@
+"""The one exception type for bad user input.
+
+Anything a researcher can fix by editing a file or a command line (a scenario
+field, a county name, a parameter value, a results folder) raises
+:class:`InputError` with a single line that names the file, the field and what
+is allowed. The command line prints that line and exits with code 2; Python
+callers can catch it like any other exception.
+"""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """A problem with user input, described in one actionable line."""
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        self.source = source
+        super().__init__(f"{source}: {message}" if source else message)
