@@ -1,0 +1,13 @@
+"""The pure, vectorised core of countysim.
+
+Functions here take and return numpy arrays over counties (and the ROC node);
+they import neither Mesa nor matplotlib and keep no state. The Mesa shell in
+:mod:`sim.model` owns the arrays and calls :func:`sim.core.step.advance` once
+per simulated year. Equations are numbered as in ``docs/model.md``.
+"""
+
+from sim.core.kernels import Kernels, build_kernels
+from sim.core.state import Constants, Policy, State, YearFlows
+from sim.core.step import advance
+
+__all__ = ["Constants", "Kernels", "Policy", "State", "YearFlows", "advance", "build_kernels"]

@@ -1,0 +1,37 @@
+"""Births, deaths and urbanisation (DESIGN §5 steps 7–8)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def vital_rates(birth_2010: np.ndarray, death_2010: np.ndarray, year: int,
+                birth_trend: float, death_trend: float) -> tuple[np.ndarray, np.ndarray]:
+    """Eq. 7a: b(t) = b₂₀₁₀ (1 + trend_b)^(t − 2010), and likewise for deaths."""
+    return (birth_2010 * (1.0 + birth_trend) ** (year - 2010),
+            death_2010 * (1.0 + death_trend) ** (year - 2010))
+
+
+def natural_change(population: np.ndarray, birth_rate: np.ndarray, death_rate: np.ndarray,
+                   rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray]:
+    """Eq. 7b: births ~ Poisson(b P), deaths ~ Binomial(P, d); expectations if no rng."""
+    if rng is None:
+        return birth_rate * population, death_rate * population
+    births = rng.poisson(birth_rate * population).astype(float)
+    deaths = rng.binomial(np.rint(population).astype(np.int64), death_rate).astype(float)
+    return births, np.minimum(deaths, population)
+
+
+def urbanisation(rural: np.ndarray, urban_income: np.ndarray, rural_income: np.ndarray,
+                 land: np.ndarray, urban: np.ndarray, land_per_urban: float, rate: float,
+                 boost: np.ndarray) -> np.ndarray:
+    """Eq. 8: rural residents becoming urban in a year.
+
+    ΔU = R · min(0.5, ν (1 + boost) · ln⁺(y_u / y_r) · min(1, C / (λ U))):
+    faster with a wider urban–rural income gap, slower when urban land is full.
+    """
+    gap = np.log(np.maximum(urban_income / rural_income, 1.0))
+    need = land_per_urban * urban
+    room = np.minimum(np.divide(land, need, out=np.ones_like(land), where=need > 0), 1.0)
+    share = np.minimum(rate * (1.0 + boost) * gap * room, 0.5)
+    return share * rural

@@ -1,0 +1,88 @@
+"""Travel-time kernels: the parts of each year's equations that depend only on τ.
+
+They change only when the network changes, so the model rebuilds them then and
+reuses them every other year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.parameters import Parameters
+
+
+@dataclass(frozen=True, eq=False)
+class Kernels:
+    """Distance-decay matrices for N counties plus the ROC node (last index).
+
+    Attributes:
+        access: (N, N) exp(−θ τ_ij), the market-access weights (eq. 2).
+        migration: (N, N+1) exp(−γ τ_ij), times exp(stay bonus) on the
+            diagonal; column N is ROC (eq. 5).
+        migration_from_roc: (N,) exp(−γ τ_Rj) for arrivals from ROC.
+        investment: (N, N+1) exp(−ω τ_ij); column N is ROC (eq. 6).
+        investment_from_roc: (N,) exp(−ω τ_Rj).
+        diffusion: (N, N) exp(−θ τ_ij) with a zero diagonal, rows summing to 1
+            (eq. 9).
+    """
+
+    access: np.ndarray
+    migration: np.ndarray
+    migration_from_roc: np.ndarray
+    investment: np.ndarray
+    investment_from_roc: np.ndarray
+    diffusion: np.ndarray
+
+
+#: Kernels by (travel-time key, decay parameters): runs of a batch that share a
+#: network and these parameters reuse them.
+_CACHE: dict[tuple, Kernels] = {}
+_CACHE_SIZE = 16
+
+
+def build_kernels(travel_time: np.ndarray, params: Parameters,
+                  key: bytes | None = None) -> Kernels:
+    """Compute the kernels from an (N+1)×(N+1) travel-time matrix (ROC last).
+
+    Args:
+        travel_time: hours between counties, ROC last.
+        params: supplies θ, γ, ω and the stay bonus.
+        key: an identifier of ``travel_time`` (see ``Network.travel_time_key``);
+            with it, results are memoised.
+    """
+    if key is None:
+        return _build(travel_time, params)
+    cache_key = (key, params.market_access_decay_per_h, params.migration_time_cost_per_h,
+                 params.stay_bonus, params.investment_time_decay_per_h)
+    kernels = _CACHE.get(cache_key)
+    if kernels is None:
+        kernels = _build(travel_time, params)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[cache_key] = kernels
+    return kernels
+
+
+def _build(travel_time: np.ndarray, params: Parameters) -> Kernels:
+    n = travel_time.shape[0] - 1
+    counties = travel_time[:n, :n]
+    access = np.exp(-params.market_access_decay_per_h * counties)
+    migration = np.exp(-params.migration_time_cost_per_h * travel_time[:n, :])
+    migration[np.arange(n), np.arange(n)] *= np.exp(params.stay_bonus)
+    investment = np.exp(-params.investment_time_decay_per_h * travel_time[:n, :])
+    diffusion = access.copy()
+    np.fill_diagonal(diffusion, 0.0)
+    rows = diffusion.sum(axis=1, keepdims=True)
+    diffusion = np.divide(diffusion, rows, out=np.zeros_like(diffusion), where=rows > 0)
+    for array in (access, migration, investment, diffusion):
+        array.flags.writeable = False
+    return Kernels(
+        access=access,
+        migration=migration,
+        migration_from_roc=np.exp(-params.migration_time_cost_per_h * travel_time[n, :n]),
+        investment=investment,
+        investment_from_roc=np.exp(-params.investment_time_decay_per_h * travel_time[n, :n]),
+        diffusion=diffusion,
+    )
