@@ -1,0 +1,153 @@
+"""``connectivity``: infrastructure connectivity.
+
+Acts on the network, not on the year's policy: new links from the lever's
+start year, planned lines opened or existing openings moved, and a travel-time
+factor on the targets' road and rail edges while the lever is active.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Literal, override
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.core.state import Policy
+from sim.levers.base import Lever, LeverContext
+from sim.network import Link, NetworkChanges, TimeFactor, line_names, line_station_codes
+from sim.region import FIRST_YEAR, LAST_YEAR, Region
+from sim.targets import CountyRef, TargetSpec, county_code
+
+
+def _check_line(name: str) -> str:
+    known = line_names()
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+        hint = f"; did you mean '{close[0]}'?" if close else (
+            "; see line_name_en in sim/data/rail_lines.csv")
+        raise ValueError(f"unknown rail line '{name}'{hint}")
+    return name
+
+
+class NewLink(BaseModel):
+    """A new road or rail link between two counties."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    between: tuple[CountyRef, CountyRef]
+    mode: Literal["road", "rail"] = "rail"
+    speed_kmh: float = Field(250.0, gt=0, le=400, description="design speed for rail")
+    year: int | None = Field(None, ge=FIRST_YEAR, le=LAST_YEAR,
+                             description="default: the lever's start year")
+
+    @field_validator("between")
+    @classmethod
+    def _known_counties(cls, value: tuple[CountyRef, CountyRef]) -> tuple[CountyRef, CountyRef]:
+        a, b = county_code(value[0]), county_code(value[1])
+        if a == b:
+            raise ValueError("a link needs two different counties")
+        return value
+
+
+class LineOpening(BaseModel):
+    """Open every station of a line (planned or not) in ``year``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    line: str
+    year: int | None = Field(None, ge=FIRST_YEAR, le=LAST_YEAR,
+                             description="default: the lever's start year")
+
+    @field_validator("line")
+    @classmethod
+    def _known_line(cls, value: str) -> str:
+        return _check_line(value)
+
+
+class LineShift(BaseModel):
+    """Move the opening of every station of a line by ``years`` (negative: earlier)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    line: str
+    years: int = Field(ge=-25, le=25)
+
+    @field_validator("line")
+    @classmethod
+    def _known_line(cls, value: str) -> str:
+        return _check_line(value)
+
+
+class Connectivity(Lever):
+    """New and faster links.
+
+    Attributes:
+        links: new links between named counties, by mode and speed.
+        open_lines: lines of ``rail_lines.csv`` to open in a chosen year.
+        shift_lines: lines whose real or planned opening moves earlier or later.
+        time_factor: multiplier of travel time on the targets' road and rail
+            edges while the lever is active (1: none; 0.8: 20% faster).
+        targets: counties whose edges the time factor speeds up; by default the
+            counties the links and lines serve.
+    """
+
+    mechanism = ("changes the network (eq. 1): `links` open in their year, `open_lines` "
+                 "and `shift_lines` move rail openings, `time_factor` scales the travel "
+                 "time of the targets' edges; travel times, market access and every "
+                 "distance kernel follow")
+    source_area = "infrastructure connectivity"
+    shows_in = ("travel_time_to_core_h", "market_access", "in_migration", "gdp_bn_yuan")
+
+    type: Literal["connectivity"]
+    targets: TargetSpec | None = None
+    links: tuple[NewLink, ...] = ()
+    open_lines: tuple[LineOpening, ...] = ()
+    shift_lines: tuple[LineShift, ...] = ()
+    time_factor: float = Field(1.0, ge=0.1, le=1.0, description="× travel time")
+
+    @model_validator(mode="after")
+    def _does_something(self) -> Connectivity:
+        if not (self.links or self.open_lines or self.shift_lines or self.time_factor < 1):
+            raise ValueError("a connectivity lever needs links, open_lines, shift_lines or a "
+                             "time_factor below 1")
+        if self.time_factor < 1 and self.targets is None:
+            raise ValueError("time_factor needs targets (the counties whose edges get faster)")
+        return self
+
+    def served_counties(self) -> tuple[int, ...]:
+        """Codes of the counties the links and lines of this lever serve."""
+        codes = {county_code(c) for link in self.links for c in link.between}
+        for item in (*self.open_lines, *self.shift_lines):
+            codes.update(line_station_codes(item.line))
+        return tuple(sorted(codes))
+
+    @override
+    def target_fields(self) -> dict[str, TargetSpec]:
+        if self.targets is not None:
+            return {"targets": self.targets}
+        return {"targets": TargetSpec(counties=self.served_counties())}
+
+    @override
+    def network_changes(self, masks: dict[str, np.ndarray], region: Region
+                        ) -> NetworkChanges:
+        links = tuple(
+            Link(a=county_code(link.between[0]), b=county_code(link.between[1]),
+                 mode=link.mode, speed_kmh=link.speed_kmh,
+                 open_year=link.year or self.start_year, label=f"{self.id} (scenario)")
+            for link in self.links)
+        factors = ()
+        if self.time_factor < 1:
+            codes = frozenset(int(c) for c in region.codes[masks["targets"]])
+            factors = (TimeFactor(codes=codes, factor=self.time_factor,
+                                  start_year=self.start_year, end_year=self.end_year),)
+        return NetworkChanges(
+            line_open_years=tuple((o.line, o.year or self.start_year) for o in self.open_lines),
+            line_year_shifts=tuple((s.line, s.years) for s in self.shift_lines),
+            links=links, time_factors=factors)
+
+    @override
+    def apply(self, policy: Policy, masks: dict[str, np.ndarray], weight: float,
+              ctx: LeverContext) -> None:
+        # Its effect is on the network, applied in step 1 of the year.
+        return

@@ -1,0 +1,60 @@
+"""``policy_support``: provincial policy support for the pilots.
+
+The source text promises pilots priority in provincial plans and quota
+distribution. Money and quota given to targets are taken from donors, so
+totals are conserved and the donors are recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, override
+
+import numpy as np
+from pydantic import Field
+
+from sim.core.state import Policy
+from sim.levers.base import Lever, LeverContext, share_of
+from sim.targets import TargetSpec
+
+
+class PolicySupport(Lever):
+    """Fiscal transfers and land-quota priority from donors to targets.
+
+    Attributes:
+        transfer_share: transfer per year as a share of the targets' GDP; paid
+            by donors in proportion to their GDP, received by targets in
+            proportion to theirs, added to and taken from investment.
+        quota_priority_km2: construction-land quota per year moved from donors
+            (in proportion to their land) to targets (in proportion to theirs).
+        donors: who pays (default: the rest of Sichuan, since the support is
+            provincial).
+    """
+
+    mechanism = ("moves `transfer_share` × targets' GDP per year from donors' investment "
+                 "to targets' (eq. 6d) and `quota_priority_km2` of construction land "
+                 "from donors to targets (eq. 9c); both totals are conserved")
+    source_area = "provincial policy support for the pilots"
+    shows_in = ("fiscal_transfer_bn_yuan", "investment_in_bn_yuan", "capital_bn_yuan",
+                "land_km2")
+
+    type: Literal["policy_support"]
+    transfer_share: float = Field(0.02, ge=0, le=0.5, description="share of targets' GDP")
+    quota_priority_km2: float = Field(1.0, ge=0, le=100, description="km²/year")
+    donors: TargetSpec = TargetSpec(province="Sichuan")
+
+    @override
+    def target_fields(self) -> dict[str, TargetSpec]:
+        return {"targets": self.targets, "donors": self.donors}
+
+    @override
+    def apply(self, policy: Policy, masks: dict[str, np.ndarray], weight: float,
+              ctx: LeverContext) -> None:
+        targets = masks["targets"]
+        donors = masks["donors"] & ~targets
+        if not donors.any():
+            return
+        gdp, land = ctx.state.gdp, ctx.state.land
+        amount = weight * self.transfer_share * gdp[targets].sum()
+        policy.transfers_bn_yuan += amount * (share_of(gdp, targets) - share_of(gdp, donors))
+        quota = weight * self.quota_priority_km2
+        policy.land_quota_km2 += quota * (share_of(land, targets) - share_of(land, donors))
