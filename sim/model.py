@@ -1,0 +1,323 @@
+"""The Mesa shell: a model that owns the arrays, and one agent per county.
+
+:class:`CountyModel` holds the region, the network, the state arrays and the
+output buffers, and each year runs DESIGN §5: (1) infrastructure, (2–9) the
+vectorised core :func:`sim.core.advance`, (10) recording. Flows are computed
+for all counties at once because every county decides on the same year's
+incomes and travel times; a sequential per-agent update would make results
+depend on the activation order. :class:`CountyAgent` exposes its county's row
+(read and write) for notebooks and the interactive explorer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.core import Constants, Policy, State, advance, build_kernels
+from sim.core.initial import initial_state
+from sim.errors import InputError
+from sim.levers import LeverContext
+from sim.network import Network, NetworkChanges
+from sim.parameters import Parameters
+from sim.recorder import Recorder
+from sim.region import Region, census_year_for, load_region
+from sim.scenario import Scenario
+
+
+class CountyAgent(mesa.Agent):
+    """A county: a view on its row of the model's state arrays.
+
+    Attributes:
+        index: row of the county in every model array.
+        code, name_en, name_zh, prefecture, province: identity.
+        is_pilot: one of the nine 2020 pilot counties.
+    """
+
+    def __init__(self, model: CountyModel, index: int, code: int, name_en: str,
+                 name_zh: str, prefecture: str, province: str, is_pilot: bool) -> None:
+        super().__init__(model)
+        self.index = index
+        self.code = int(code)
+        self.name_en = name_en
+        self.name_zh = name_zh
+        self.prefecture = prefecture
+        self.province = province
+        self.is_pilot = bool(is_pilot)
+
+    def _get(self, attr: str) -> float:
+        return float(getattr(self.model.state, attr)[self.index])
+
+    def _set(self, attr: str, value: float) -> None:
+        if not np.isfinite(value) or value < 0:
+            raise InputError(f"{attr} of {self.name_en} must be a finite number ≥ 0, "
+                             f"got {value}")
+        getattr(self.model.state, attr)[self.index] = value
+
+    @property
+    def population(self) -> float:
+        """Residents (persons)."""
+        return self._get("urban") + self._get("rural")
+
+    @property
+    def urban_population(self) -> float:
+        """Urban residents (persons)."""
+        return self._get("urban")
+
+    @property
+    def gdp_bn_yuan(self) -> float:
+        """Output of the last simulated year (bn yuan, census-year prices)."""
+        return self._get("gdp")
+
+    @property
+    def income_per_capita_yuan(self) -> float:
+        """Income per resident (yuan)."""
+        return self._get("income")
+
+    @property
+    def market_access(self) -> float:
+        """Market access relative to the census-year mean."""
+        return self._get("market_access")
+
+    @property
+    def travel_time_to_core_h(self) -> float:
+        """Hours to the nearest core district."""
+        return float(self.model.network.time_to_core[self.index])
+
+    @property
+    def capital_bn_yuan(self) -> float:
+        """Capital stock (bn yuan); settable."""
+        return self._get("capital")
+
+    @capital_bn_yuan.setter
+    def capital_bn_yuan(self, value: float) -> None:
+        self._set("capital", value)
+
+    @property
+    def land_km2(self) -> float:
+        """Construction land (km²); settable."""
+        return self._get("land")
+
+    @land_km2.setter
+    def land_km2(self, value: float) -> None:
+        self._set("land", value)
+
+    @property
+    def active_levers(self) -> list[str]:
+        """Ids of the levers acting on this county in the last simulated year."""
+        return [lid for lid, w in self.model.lever_weights.items()
+                if w > 0 and self.model.lever_masks[lid]["targets"][self.index]]
+
+    def snapshot(self) -> dict[str, Any]:
+        """The county's current values as a dict."""
+        return {"code": self.code, "name_en": self.name_en, "population": self.population,
+                "gdp_bn_yuan": self.gdp_bn_yuan,
+                "income_per_capita_yuan": self.income_per_capita_yuan,
+                "market_access": self.market_access,
+                "travel_time_to_core_h": self.travel_time_to_core_h,
+                "land_km2": self.land_km2, "active_levers": self.active_levers}
+
+
+class CountyModel(mesa.Model):
+    """The Chengdu–Chongqing county model.
+
+    Args:
+        scenario: what to simulate (default: an empty ``ccec`` 2020–2025 scenario).
+        seed: root seed of the run (default: the scenario's).
+        replicate: replicate number, recorded in the output.
+        deterministic: use expected flows instead of random draws.
+        parameters: full parameter set (default: the scenario's).
+        record_flows: keep yearly origin–destination flows for :meth:`flows`.
+
+    The model starts at the census year at or before ``scenario.start_year``
+    and, if that is earlier, simulates the years up to the start year before
+    recording. After construction the start-year row is recorded; each
+    :meth:`step` simulates and records one year until ``scenario.end_year``.
+
+    Attributes:
+        sim_scenario: the countysim scenario (``Model.scenario`` is Mesa's own
+            experimental scenario object, which this model does not use).
+        state: the county state arrays of the current year.
+        network: the infrastructure network and travel times.
+        region: counties and their initial data.
+    """
+
+    def __init__(self, scenario: Scenario | None = None, *, seed: int | None = None,
+                 replicate: int = 0, deterministic: bool = False,
+                 parameters: Parameters | None = None, record_flows: bool = False) -> None:
+        scenario = scenario or Scenario(name="baseline")
+        self.seed = int(scenario.seed if seed is None else seed)
+        # One seed source per run: Mesa's generators and every draw come from it.
+        super().__init__(rng=np.random.default_rng(np.random.SeedSequence(self.seed)))
+        self.sim_scenario = scenario
+        self.replicate = replicate
+        self.deterministic = deterministic
+        self.params = parameters or scenario.model_parameters()
+        census_year = census_year_for(scenario.start_year)
+        self.region: Region = load_region(scenario.region, census_year)
+
+        self.lever_masks = resolve_lever_masks(scenario, region=self.region,
+                                               params=self.params)
+        self.network = Network(self.region, self.params, network_changes(
+            scenario, self.lever_masks, self.region))
+        self.network.set_year(census_year)
+        self.kernels = build_kernels(self.network.travel_time, self.params,
+                                     key=self.network.travel_time_key)
+        t = self.region.table
+        self.state: State
+        self.const: Constants
+        self.state, self.const = initial_state(
+            year=census_year, population=t["population"].to_numpy(dtype=float),
+            urban=t["urban_population"].to_numpy(dtype=float),
+            gdp=t["gdp_bn_yuan"].to_numpy(dtype=float),
+            primary_va_share=t["primary_va_share"].to_numpy(dtype=float),
+            primary_pop_share=t["primary_pop_share"].to_numpy(dtype=float),
+            edu_years=t["edu_years"].to_numpy(dtype=float),
+            area_km2=t["area_km2"].to_numpy(dtype=float),
+            birth_rate=t["birth_rate"].to_numpy(dtype=float),
+            death_rate=t["death_rate"].to_numpy(dtype=float),
+            province=self.region.province_index, kernels=self.kernels, params=self.params)
+        CountyAgent.create_agents(
+            self, self.region.n, list(range(self.region.n)), t["code"].tolist(),
+            t["name_en"].tolist(), t["name_zh"].tolist(), t["prefecture_en"].tolist(),
+            t["province_en"].tolist(), t["is_pilot"].tolist())
+
+        self.lever_weights: dict[str, float] = {lever.id: 0.0 for lever in scenario.levers}
+        self.recorder = Recorder(range(scenario.start_year, scenario.end_year + 1),
+                                 self.region.n, [lever.id for lever in scenario.levers],
+                                 record_flows=record_flows)
+        while self.state.year < scenario.start_year:
+            self._simulate_year()
+        self.recorder.record(self.state, self.network.time_to_core, None, None,
+                             np.zeros(len(scenario.levers)))
+        self.running = scenario.end_year > self.state.year
+
+    @property
+    def year(self) -> int:
+        """The year of the current state."""
+        return self.state.year
+
+    def step(self) -> None:
+        """Simulate and record one year."""
+        if not self.running:
+            raise RuntimeError(f"the run ended in {self.sim_scenario.end_year}")
+        flows, policy = self._simulate_year()
+        self.recorder.record(self.state, self.network.time_to_core, flows, policy,
+                             np.array(list(self.lever_weights.values())))
+        self.running = self.state.year < self.sim_scenario.end_year
+
+    def _simulate_year(self):
+        year = self.state.year + 1
+        # 1. Infrastructure: openings and connectivity levers due this year.
+        if self.network.set_year(year):
+            self.kernels = build_kernels(self.network.travel_time, self.params,
+                                         key=self.network.travel_time_key)
+        policy = self._policy(year)
+        # 2–9. The vectorised core.
+        self.state, flows = advance(
+            self.state, self.const, policy, self.kernels, self.network.travel_time,
+            self.params, None if self.deterministic else self.rng)
+        return flows, policy
+
+    def _policy(self, year: int) -> Policy:
+        policy = Policy(self.region.n)
+        ctx = LeverContext(region=self.region, params=self.params, state=self.state,
+                           travel_time=self.network.travel_time, year=year)
+        for lever in self.sim_scenario.levers:
+            weight = lever.weight(year)
+            self.lever_weights[lever.id] = weight
+            if weight > 0:
+                lever.apply(policy, self.lever_masks[lever.id], weight, ctx)
+        return policy
+
+    def run_model(self) -> None:
+        """Run to the scenario's end year."""
+        while self.running:
+            self.step()
+
+    # -- results ------------------------------------------------------------------------
+
+    @property
+    def run_id(self) -> str:
+        """A stable id of (scenario, parameters, seed, replicate, mode)."""
+        key = json.dumps({"scenario": self.sim_scenario.digest(), "seed": self.seed,
+                          "replicate": self.replicate, "deterministic": self.deterministic,
+                          "parameters": self.params.to_dict()}, sort_keys=True)
+        return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+    def _ids(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "scenario": self.sim_scenario.name,
+                "replicate": self.replicate, "seed": self.seed}
+
+    def _target_masks(self) -> list[np.ndarray]:
+        return [self.lever_masks[lever.id]["targets"] for lever in self.sim_scenario.levers]
+
+    def county_year(self):
+        """The county × year table of the years simulated so far."""
+        return self.recorder.county_year(self._ids(), self.region.table,
+                                         self._target_masks()).iloc[
+            : self.recorder.row * self.region.n]
+
+    def region_year(self):
+        """The region × year table of the years simulated so far."""
+        return self.recorder.region_year(self._ids(), self.region.table).iloc[
+            : self.recorder.row]
+
+    def levers_year(self):
+        """Which levers acted on which county in which year, with their weight."""
+        return self.recorder.levers_year(self._ids(), self.region.table,
+                                         [lever.type for lever in self.sim_scenario.levers],
+                                         self._target_masks())
+
+    def flows(self):
+        """Yearly origin–destination flows (needs ``record_flows=True``)."""
+        if not self.recorder.record_flows:
+            raise RuntimeError("construct the model with record_flows=True to keep flows")
+        return self.recorder.flows(self._ids(), self.region.table)
+
+
+def resolve_lever_masks(scenario: Scenario, *, region: Region | None = None,
+                        params: Parameters | None = None, label: str | None = None
+                        ) -> dict[str, dict[str, np.ndarray]]:
+    """Resolve every lever's county selections to boolean masks over the region.
+
+    ``border`` selections use the network of the census year without the
+    scenario's own changes.
+
+    Raises:
+        InputError: naming the lever field, for unknown counties or empty selections.
+    """
+    region = region or load_region(scenario.region, census_year_for(scenario.start_year))
+    needs_times = any(spec.border for lever in scenario.levers
+                      for spec in lever.target_fields().values())
+    travel_time = None
+    if needs_times:
+        base = Network(region, params or scenario.model_parameters())
+        base.set_year(scenario.start_year)
+        travel_time = base.travel_time
+    masks: dict[str, dict[str, np.ndarray]] = {}
+    for i, lever in enumerate(scenario.levers):
+        masks[lever.id] = {}
+        for field, spec in lever.target_fields().items():
+            try:
+                masks[lever.id][field] = spec.resolve(region, travel_time)
+            except InputError as err:
+                raise InputError(f"levers[{i}].{field}: {err}",
+                                 source=label or scenario.source) from None
+    return masks
+
+
+def network_changes(scenario: Scenario, masks: dict[str, dict[str, np.ndarray]],
+                    region: Region) -> NetworkChanges:
+    """Combine the network changes of all levers."""
+    parts = [lever.network_changes(masks[lever.id], region) for lever in scenario.levers]
+    return NetworkChanges(
+        line_open_years=tuple(x for p in parts for x in p.line_open_years),
+        line_year_shifts=tuple(x for p in parts for x in p.line_year_shifts),
+        links=tuple(x for p in parts for x in p.links),
+        time_factors=tuple(x for p in parts for x in p.time_factors),
+    )

@@ -1,0 +1,224 @@
+"""Output buffers and the tidy tables built from them (DESIGN §7).
+
+Each recorded year copies the state and flow arrays into preallocated
+(years × N) buffers; the tables are built once, at the end of the run.
+Column names are a contract that analysis, plots and batches rely on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim import indicators
+from sim.core.production import BN
+from sim.core.state import Policy, State, YearFlows
+
+#: County-year columns copied from the state (column -> State attribute).
+STATE_COLUMNS = {
+    "urban_population": "urban",
+    "rural_population": "rural",
+    "gdp_bn_yuan": "gdp",
+    "capital_bn_yuan": "capital",
+    "income_per_capita_yuan": "income",
+    "urban_income_yuan": "urban_income",
+    "rural_income_yuan": "rural_income",
+    "tfp": "tfp",
+    "services": "services",
+    "amenity": "amenity",
+    "land_km2": "land",
+    "governance": "governance",
+    "market_access": "market_access",
+}
+#: County-year columns copied from the year's flows (NaN in the start-year row).
+FLOW_COLUMNS = {
+    "births": "births",
+    "deaths": "deaths",
+    "in_migration": "in_migration",
+    "out_migration": "out_migration",
+    "roc_in_migration": "roc_in_migration",
+    "roc_out_migration": "roc_out_migration",
+    "investment_in_bn_yuan": "investment_in",
+    "investment_out_bn_yuan": "investment_out",
+}
+#: County-year columns copied from the year's policy (lever bookkeeping).
+POLICY_COLUMNS = {
+    "fiscal_transfer_bn_yuan": "transfers_bn_yuan",
+    "land_traded_km2": "land_traded_km2",
+    "land_trade_value_bn_yuan": "land_trade_value_bn_yuan",
+}
+
+COUNTY_YEAR_COLUMNS = (
+    "run_id", "scenario", "replicate", "seed", "year", "code", "name_en", "province",
+    "is_pilot", "population", "urban_population", "rural_population", "births", "deaths",
+    "in_migration", "out_migration", "net_migration", "roc_in_migration",
+    "roc_out_migration", "gdp_bn_yuan", "gdp_per_capita_yuan", "capital_bn_yuan",
+    "investment_in_bn_yuan", "investment_out_bn_yuan", "income_per_capita_yuan",
+    "urban_income_yuan", "rural_income_yuan", "tfp", "services", "amenity", "land_km2",
+    "governance", "market_access", "travel_time_to_core_h", "fiscal_transfer_bn_yuan",
+    "land_traded_km2", "land_trade_value_bn_yuan", "active_levers",
+)
+REGION_YEAR_COLUMNS = (
+    "run_id", "scenario", "replicate", "seed", "year", "population", "births", "deaths",
+    "roc_net_migration", "gdp_bn_yuan", "gdp_per_capita_yuan", "urbanisation_rate",
+    "theil", "theil_within_province", "theil_between_province", "gini", "cv",
+    "core_share", "pilot_gap",
+)
+
+
+class Recorder:
+    """Preallocated buffers for the recorded years of one run.
+
+    Args:
+        years: the recorded years, start year first.
+        n: number of counties.
+        lever_ids: ids of the scenario's levers (for attribution).
+        record_flows: also keep the yearly origin–destination matrices.
+    """
+
+    def __init__(self, years: Sequence[int], n: int, lever_ids: Sequence[str],
+                 record_flows: bool = False) -> None:
+        self.years = list(years)
+        shape = (len(self.years), n)
+        self.buffers = {name: np.full(shape, np.nan) for name in (
+            *STATE_COLUMNS, *FLOW_COLUMNS, *POLICY_COLUMNS, "travel_time_to_core_h")}
+        self.lever_weights = np.zeros((len(self.years), len(lever_ids)))
+        self.lever_ids = list(lever_ids)
+        self.record_flows = record_flows
+        self.od: list[tuple[int, YearFlows]] = []
+        self.row = 0
+
+    def record(self, state: State, time_to_core: np.ndarray, flows: YearFlows | None,
+               policy: Policy | None, lever_weights: np.ndarray | None) -> None:
+        """Copy one year into the buffers (flows and policy are None at the start)."""
+        t = self.row
+        b = self.buffers
+        for col, attr in STATE_COLUMNS.items():
+            b[col][t] = getattr(state, attr)
+        b["travel_time_to_core_h"][t] = time_to_core
+        if flows is not None:
+            for col, attr in FLOW_COLUMNS.items():
+                b[col][t] = getattr(flows, attr)
+            if self.record_flows:
+                self.od.append((state.year, flows))
+        if policy is not None:
+            for col, attr in POLICY_COLUMNS.items():
+                b[col][t] = getattr(policy, attr)
+        if lever_weights is not None:
+            self.lever_weights[t] = lever_weights
+        self.row += 1
+
+    # -- tables -----------------------------------------------------------------------
+
+    def county_year(self, ids: dict, table: pd.DataFrame,
+                    lever_masks: Sequence[np.ndarray]) -> pd.DataFrame:
+        """The county × year table (see :data:`COUNTY_YEAR_COLUMNS`)."""
+        b = self.buffers
+        t, n = b["gdp_bn_yuan"].shape
+        population = b["urban_population"] + b["rural_population"]
+        cols: dict[str, np.ndarray] = {
+            "year": np.repeat(self.years, n),
+            "code": np.tile(table["code"].to_numpy(), t),
+            "name_en": np.tile(table["name_en"].to_numpy(), t),
+            "province": np.tile(table["province_en"].to_numpy(), t),
+            "is_pilot": np.tile(table["is_pilot"].to_numpy(), t),
+            "population": population.ravel(),
+            "net_migration": (b["in_migration"] - b["out_migration"]).ravel(),
+            "gdp_per_capita_yuan": (b["gdp_bn_yuan"] * BN / population).ravel(),
+            "active_levers": self._active_levers(lever_masks, n).ravel(),
+        }
+        for name, values in b.items():
+            cols[name] = values.ravel()
+        df = pd.DataFrame(cols)
+        for key, value in ids.items():
+            df[key] = value
+        return df[list(COUNTY_YEAR_COLUMNS)]
+
+    def _active_levers(self, masks: Sequence[np.ndarray], n: int) -> np.ndarray:
+        out = np.full((len(self.years), n), "", dtype=object)
+        for j, lever_id in enumerate(self.lever_ids):
+            on = (self.lever_weights[:, j] > 0)[:, None] & masks[j][None, :]
+            if on.any():
+                tagged = np.where(out == "", lever_id, out + ";" + lever_id)
+                out = np.where(on, tagged, out)
+        return out
+
+    def levers_year(self, ids: dict, table: pd.DataFrame, lever_types: Sequence[str],
+                    lever_masks: Sequence[np.ndarray]) -> pd.DataFrame:
+        """One row per (year, county, active lever) with the lever's intensity weight."""
+        rows = []
+        codes = table["code"].to_numpy()
+        for j, lever_id in enumerate(self.lever_ids):
+            for t, year in enumerate(self.years):
+                w = self.lever_weights[t, j]
+                if w > 0:
+                    hit = codes[lever_masks[j]]
+                    rows.append(pd.DataFrame({"year": year, "code": hit, "lever_id": lever_id,
+                                              "lever_type": lever_types[j], "weight": w}))
+        cols = ["run_id", "scenario", "replicate", "seed", "year", "code", "lever_id",
+                "lever_type", "weight"]
+        if not rows:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        df = pd.concat(rows, ignore_index=True)
+        for key, value in ids.items():
+            df[key] = value
+        return df[cols]
+
+    def region_year(self, ids: dict, table: pd.DataFrame) -> pd.DataFrame:
+        """The region × year table (see :data:`REGION_YEAR_COLUMNS`)."""
+        b = self.buffers
+        gdp = b["gdp_bn_yuan"]
+        pop = b["urban_population"] + b["rural_population"]
+        province = table["province_en"].to_numpy()
+        core = table["is_core"].to_numpy()
+        pilot = table["is_pilot"].to_numpy()
+        within, between = indicators.theil_decomposition(gdp, pop, province)
+        df = pd.DataFrame({
+            "year": self.years,
+            "population": pop.sum(axis=1),
+            "births": _sum(b["births"]),
+            "deaths": _sum(b["deaths"]),
+            "roc_net_migration": _sum(b["roc_in_migration"]) - _sum(b["roc_out_migration"]),
+            "gdp_bn_yuan": gdp.sum(axis=1),
+            "gdp_per_capita_yuan": gdp.sum(axis=1) * BN / pop.sum(axis=1),
+            "urbanisation_rate": b["urban_population"].sum(axis=1) / pop.sum(axis=1),
+            "theil": indicators.theil(gdp, pop),
+            "theil_within_province": within,
+            "theil_between_province": between,
+            "gini": indicators.gini(gdp, pop),
+            "cv": indicators.coefficient_of_variation(gdp, pop),
+            "core_share": pop[:, core].sum(axis=1) / pop.sum(axis=1),
+            "pilot_gap": (indicators.group_gap(gdp, pop, pilot) if pilot.any() and not
+                          pilot.all() else np.full(len(self.years), np.nan)),
+        })
+        for key, value in ids.items():
+            df[key] = value
+        return df[list(REGION_YEAR_COLUMNS)]
+
+    def flows(self, ids: dict, table: pd.DataFrame) -> pd.DataFrame:
+        """Yearly origin–destination flows (ROC has code 0), if recorded."""
+        codes = np.append(table["code"].to_numpy(), 0)
+        parts = []
+        for year, f in self.od:
+            migrants = np.vstack([f.migration_od, np.append(f.migration_from_roc, 0.0)])
+            invest = np.vstack([f.investment_od, np.append(f.investment_from_roc, 0.0)])
+            origin, dest = np.nonzero((migrants > 0) | (invest > 0))
+            parts.append(pd.DataFrame({
+                "year": year, "origin": codes[origin], "destination": codes[dest],
+                "migrants": migrants[origin, dest], "investment_bn_yuan": invest[origin, dest],
+            }))
+        df = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+            columns=["year", "origin", "destination", "migrants", "investment_bn_yuan"]))
+        for key, value in ids.items():
+            df[key] = value
+        return df[["run_id", "scenario", "replicate", "seed", "year", "origin", "destination",
+                   "migrants", "investment_bn_yuan"]]
+
+
+def _sum(values: np.ndarray) -> np.ndarray:
+    """Row sums that stay NaN for the start year (no flows were simulated)."""
+    out = values.sum(axis=1)
+    out[np.isnan(values).all(axis=1)] = np.nan
+    return out
