@@ -16,3 +16,15 @@ class InputError(ValueError):
     def __init__(self, message: str, *, source: str | None = None) -> None:
         self.source = source
         super().__init__(f"{source}: {message}" if source else message)
+
+
+class FieldError(ValueError):
+    """Raised inside a validator to blame a named field of the model being validated.
+
+    The scenario loader reports it as ``<path to the model>.<field>: <message>``.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")

@@ -320,4 +320,6 @@ def network_changes(scenario: Scenario, masks: dict[str, dict[str, np.ndarray]],
         line_year_shifts=tuple(x for p in parts for x in p.line_year_shifts),
         links=tuple(x for p in parts for x in p.links),
         time_factors=tuple(x for p in parts for x in p.time_factors),
+        frozen_after=min((p.frozen_after for p in parts if p.frozen_after is not None),
+                         default=None),
     )

@@ -109,12 +109,15 @@ class NetworkChanges:
             opens that many years later (negative: earlier) than in the data.
         links: new links between counties.
         time_factors: travel-time multipliers.
+        frozen_after: if set, no road, rail or scenario link opens after this
+            year (the network stays as it was; a counterfactual).
     """
 
     line_open_years: tuple[tuple[str, int], ...] = ()
     line_year_shifts: tuple[tuple[str, int], ...] = ()
     links: tuple[Link, ...] = ()
     time_factors: tuple[TimeFactor, ...] = ()
+    frozen_after: int | None = None
 
 
 # --------------------------------------------------------------------------------------
@@ -319,6 +322,12 @@ def _candidates(changes: NetworkChanges) -> _Candidates:
     table["v"] = table["v"].astype(np.int64)
     table["open_year"] = table["open_year"].astype(np.int64)
     table["end_year"] = table["end_year"].astype(np.int64)
+    if changes.frozen_after is not None:
+        # Edges opening later never open; edges they would have replaced stay.
+        later = table["open_year"] > changes.frozen_after
+        table.loc[later, "open_year"] = NEVER
+        table.loc[table["end_year"] > changes.frozen_after, "end_year"] = NEVER
+        table = table[table["open_year"] < NEVER].reset_index(drop=True)
     return _Candidates(table=table, u=table["u"].to_numpy(), v=table["v"].to_numpy(),
                        start=table["open_year"].to_numpy(), end=table["end_year"].to_numpy())
 

@@ -48,6 +48,7 @@ POLICY_COLUMNS = {
     "fiscal_transfer_bn_yuan": "transfers_bn_yuan",
     "land_traded_km2": "land_traded_km2",
     "land_trade_value_bn_yuan": "land_trade_value_bn_yuan",
+    "land_quota_transfer_km2": "land_transfer_km2",
 }
 
 COUNTY_YEAR_COLUMNS = (
@@ -58,7 +59,7 @@ COUNTY_YEAR_COLUMNS = (
     "investment_in_bn_yuan", "investment_out_bn_yuan", "income_per_capita_yuan",
     "urban_income_yuan", "rural_income_yuan", "tfp", "services", "amenity", "land_km2",
     "governance", "market_access", "travel_time_to_core_h", "fiscal_transfer_bn_yuan",
-    "land_traded_km2", "land_trade_value_bn_yuan", "active_levers",
+    "land_traded_km2", "land_trade_value_bn_yuan", "land_quota_transfer_km2", "active_levers",
 )
 REGION_YEAR_COLUMNS = (
     "run_id", "scenario", "replicate", "seed", "year", "population", "births", "deaths",

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.errors import InputError
+from sim.errors import FieldError, InputError
 from sim.levers import LEVER_TYPES, AnyLever
 from sim.parameters import Parameters, default_parameters
 from sim.region import FIRST_YEAR, LAST_YEAR
@@ -63,16 +63,16 @@ class Scenario(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         if self.end_year <= self.start_year:
-            raise ValueError(
-                f"end_year {self.end_year} must be after start_year {self.start_year}")
+            raise FieldError("end_year", f"{self.end_year} must be after start_year "
+                              f"{self.start_year}")
         seen: set[str] = set()
         for i, lever in enumerate(self.levers):
             if lever.id in seen:
-                raise _FieldError(f"levers[{i}].id", f"duplicate lever id '{lever.id}'; "
+                raise FieldError(f"levers[{i}].id", f"duplicate lever id '{lever.id}'; "
                                   "each lever needs its own id")
             seen.add(lever.id)
             if not self.start_year <= lever.start_year <= self.end_year:
-                raise _FieldError(
+                raise FieldError(
                     f"levers[{i}].start_year",
                     f"{lever.start_year} is outside the run ({self.start_year}–"
                     f"{self.end_year})")
@@ -81,13 +81,13 @@ class Scenario(BaseModel):
             close = difflib.get_close_matches(unknown[0], list(Parameters.specs()), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else (
                 "; see docs/parameters.md for the list")
-            raise _FieldError(f"parameters.{unknown[0]}", f"unknown parameter{hint}")
+            raise FieldError(f"parameters.{unknown[0]}", f"unknown parameter{hint}")
         defaults = default_parameters()
         for name, value in self.parameters.items():
             try:
                 defaults.replace(**{name: value})
             except InputError as err:
-                raise _FieldError(f"parameters.{name}", str(err)) from None
+                raise FieldError(f"parameters.{name}", str(err)) from None
         return self
 
     def model_parameters(self) -> Parameters:
@@ -108,15 +108,6 @@ class Scenario(BaseModel):
         data = self.model_dump(mode="python", exclude={"source"})
         data.update(changes)
         return build_scenario(data, source=self.source)
-
-
-class _FieldError(ValueError):
-    """Raised inside validators to point at a field other than the validated one."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
 
 
 def build_scenario(data: dict[str, Any], source: str | None = None) -> Scenario:
@@ -166,9 +157,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _read_with_parents(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
-    resolved = path.resolve()
-    if resolved in chain:
-        cycle = " -> ".join(p.name for p in (*chain, resolved))
+    """Read ``path`` merged onto its ``extends`` ancestors.
+
+    ``chain`` holds the files already being read; the first is the one the user named.
+    """
+    if path.resolve() in {p.resolve() for p in chain}:
+        cycle = " -> ".join(p.name for p in (*chain, path))
         raise InputError(f"extends: cycle {cycle}", source=str(chain[0]))
     data = _read_toml(path)
     parent_ref = data.pop("extends", None)
@@ -180,21 +174,18 @@ def _read_with_parents(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if not parent_path.is_file():
         raise InputError(f"extends: parent scenario '{parent_ref}' not found (looked for "
                          f"{parent_path})", source=str(path))
-    parent = _read_with_parents(parent_path, (*chain, resolved))
-    return _merge(parent, data)
+    return _merge(_read_with_parents(parent_path, (*chain, path)), data)
 
 
 def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     merged = {**parent, **child}
     merged["parameters"] = {**parent.get("parameters", {}), **child.get("parameters", {})}
-    levers = list(parent.get("levers", []))
-    for lever in child.get("levers", []):
-        ids = [item.get("id") for item in levers]
-        if lever.get("id") in ids:
-            levers[ids.index(lever.get("id"))] = lever
-        else:
-            levers.append(lever)
-    merged["levers"] = levers
+    # A child lever replaces the parent's lever of the same id; duplicates within
+    # one file are left for validation to report.
+    child_levers = child.get("levers", [])
+    child_ids = {lever.get("id") for lever in child_levers if isinstance(lever, dict)}
+    inherited = [lever for lever in parent.get("levers", []) if lever.get("id") not in child_ids]
+    merged["levers"] = inherited + list(child_levers)
     if "description" not in child:
         merged["description"] = parent.get("description", "")
     return merged
@@ -210,10 +201,11 @@ def _one_line(err: ValidationError, data: dict[str, Any]) -> str:
     field = _path(loc)
     kind = first["type"]
     ctx_err = (first.get("ctx") or {}).get("error")
-    if isinstance(ctx_err, _FieldError):
-        return f"{ctx_err.field}: {ctx_err.message}"
-    if isinstance(ctx_err, InputError):
-        return f"{field}: {ctx_err}"
+    if isinstance(ctx_err, FieldError):
+        # Relative to the model that raised it (the scenario, or one lever).
+        return f"{_path([*loc, ctx_err.field])}: {ctx_err.message}"
+    if kind == "value_error":
+        return f"{field}: {ctx_err or first['msg'].removeprefix('Value error, ')}"
     if kind == "extra_forbidden":
         return f"{field}: unknown field; allowed here: {', '.join(_allowed(loc, data))}"
     if kind == "union_tag_invalid":

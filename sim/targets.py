@@ -11,7 +11,9 @@ In the table form, the selectors ``all``, ``pilots``, ``ccec``, ``border``,
 ``counties`` and ``prefectures`` are united; ``province`` then keeps only that
 province's counties (alone, it selects the whole province); ``exclude`` removes
 counties last. ``border`` selects counties within ``border_h`` hours of a
-county of the other province on the network of the run's first year.
+county of the other province on the network of the run's first year. Listing
+a county outside the run's region is an error unless
+``outside_region = "ignore"``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import difflib
 import re
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -55,6 +57,7 @@ class TargetSpec(BaseModel):
     prefectures: tuple[str, ...] = ()
     province: str | None = None
     exclude: tuple[CountyRef, ...] = ()
+    outside_region: Literal["error", "ignore"] = "error"
 
     @model_validator(mode="before")
     @classmethod
@@ -107,13 +110,15 @@ class TargetSpec(BaseModel):
                 raise ValueError("travel times are needed to resolve 'border'")
             mask |= border_counties(region, travel_time, self.border_h)
         for ref in self.counties:
+            if self.outside_region == "ignore" and not in_region(region, ref):
+                continue
             mask[county_index(region, ref)] = True
         if self.prefectures:
             codes = {prefecture_code(name) for name in self.prefectures}
             mask |= t["prefecture_code"].isin(codes).to_numpy()
         if self.province is not None:
             in_province = (t["province_en"] == province_name(self.province)).to_numpy()
-            mask = (mask & in_province) if self._has_selector() else in_province
+            mask = (mask & in_province) if self._has_selector() else in_province.copy()
         for ref in self.exclude:
             mask[county_index(region, ref)] = False
         if not mask.any():
@@ -177,15 +182,21 @@ def county_code(ref: CountyRef) -> int:
     key = str(ref).strip().lower()
     codes = index.get(key)
     if not codes:
-        close = difflib.get_close_matches(key, list(index), n=3, cutoff=0.6)
-        suggestions = sorted({c for k in close for c in index[k]})
+        close = difflib.get_close_matches(key, list(index), n=4, cutoff=0.6)
+        suggestions = list(dict.fromkeys(c for k in close for c in index[k]))[:2]
         hint = ("; did you mean " + " or ".join(_label(c) for c in suggestions) + "?"
                 if suggestions else "; use a Chinese or English county name or a 6-digit code")
         raise InputError(f"unknown county '{ref}'{hint}")
     if len(codes) > 1:
-        options = ", ".join(f"{c} ({_label(c)})" for c in codes)
+        table = _name_index()[1]
+        options = ", ".join(f"{c} ({_label(c)}, {table.at[c, 'prefecture_en']})" for c in codes)
         raise InputError(f"county name '{ref}' is ambiguous: {options}; use the code")
     return codes[0]
+
+
+def in_region(region: Region, ref: CountyRef) -> bool:
+    """Whether a (known) county is part of ``region``."""
+    return bool((region.table["code"].to_numpy() == county_code(ref)).any())
 
 
 def county_index(region: Region, ref: CountyRef) -> int:
@@ -216,8 +227,15 @@ def prefecture_code(name: str) -> int:
     if key in names:
         return names[key]
     close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
+    hint = f"; did you mean {_prefecture_label(names[close[0]])}?" if close else (
+        "; use a prefecture's English or Chinese name")
     raise InputError(f"unknown prefecture '{name}'{hint}")
+
+
+def _prefecture_label(code: int) -> str:
+    c = sources.counties()
+    row = c[c["prefecture_code"] == code].iloc[0]
+    return f"{row['prefecture_en']} ({row['prefecture_zh'].replace('(直辖)', '')})"
 
 
 def province_name(name: str) -> str:

@@ -9,7 +9,8 @@ from sim.region import load_region
 
 SICHUAN_2020, CHONGQING_2020 = 83_674_866, 32_054_159
 SICHUAN_2010, CHONGQING_2010 = 80_417_528, 28_846_170
-PILOTS = {"合江县", "南部县", "邻水县", "开江县", "峨眉山市", "隆昌市", "游仙区", "船山区", "翠屏区"}
+PILOTS = {"合江县", "南部县", "邻水县", "开江县", "峨眉山市", "隆昌市",
+          "游仙区", "船山区", "翠屏区"}
 
 
 def test_2020_population_sums_to_the_census_totals():

@@ -23,15 +23,16 @@ def natural_change(population: np.ndarray, birth_rate: np.ndarray, death_rate: n
 
 
 def urbanisation(rural: np.ndarray, urban_income: np.ndarray, rural_income: np.ndarray,
-                 land: np.ndarray, urban: np.ndarray, land_per_urban: float, rate: float,
-                 boost: np.ndarray) -> np.ndarray:
+                 land: np.ndarray, urban: np.ndarray, land_per_urban: float,
+                 base_rate: float, gap_rate: float, boost: np.ndarray) -> np.ndarray:
     """Eq. 8: rural residents becoming urban in a year.
 
-    ΔU = R · min(0.5, ν (1 + boost) · ln⁺(y_u / y_r) · min(1, C / (λ U))):
-    faster with a wider urban–rural income gap, slower when urban land is full.
+    ΔU = R · min(0.5, (ν₀ + ν ln⁺(y_u / y_r)) (1 + boost) · min(1, C / (λ U))):
+    a structural trend ν₀ plus a pull that rises with the urban–rural income
+    gap, slowed when urban land is full.
     """
     gap = np.log(np.maximum(urban_income / rural_income, 1.0))
     need = land_per_urban * urban
     room = np.minimum(np.divide(land, need, out=np.ones_like(land), where=need > 0), 1.0)
-    share = np.minimum(rate * (1.0 + boost) * gap * room, 0.5)
+    share = np.minimum((base_rate + gap_rate * gap) * (1.0 + boost) * room, 0.5)
     return share * rural

@@ -117,6 +117,8 @@ class Policy:
         land_payments_bn_yuan: investment gained (+) or spent (−) in land-quota
             trades: buyers pay the price, sellers keep the reclamation cost.
         land_traded_km2: quota bought (+) or sold (−), for the output tables.
+        land_transfer_km2: quota received (+) or given up (−) by provincial
+            allocation (policy support), for the output tables.
         land_trade_value_bn_yuan: value received (+) or paid (−), for the output.
     """
 
@@ -138,6 +140,7 @@ class Policy:
     transfers_bn_yuan: np.ndarray = field(default_factory=_zeros)
     land_payments_bn_yuan: np.ndarray = field(default_factory=_zeros)
     land_traded_km2: np.ndarray = field(default_factory=_zeros)
+    land_transfer_km2: np.ndarray = field(default_factory=_zeros)
     land_trade_value_bn_yuan: np.ndarray = field(default_factory=_zeros)
 
     def __post_init__(self) -> None:

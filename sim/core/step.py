@@ -103,7 +103,8 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
     # 8. Urbanisation.
     moved = demography.urbanisation(new_rural, urban_income, rural_income, state.land,
                                      new_urban, p.land_per_urban_resident_km2,
-                                     p.urbanisation_rate, policy.urbanisation_boost)
+                                     p.urbanisation_base_rate, p.urbanisation_rate,
+                                     policy.urbanisation_boost)
     new_urban, new_rural = new_urban + moved, new_rural - moved
 
     # 9. Knowledge diffusion and structural change; construction land grows.

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.core.state import Policy, State
+from sim.errors import FieldError
 from sim.network import NetworkChanges
 from sim.parameters import Parameters
 from sim.region import FIRST_YEAR, LAST_YEAR, Region
@@ -75,9 +76,8 @@ class Lever(BaseModel):
     @model_validator(mode="after")
     def _years_in_order(self) -> Lever:
         if self.end_year is not None and self.end_year < self.start_year:
-            raise ValueError(
-                f"end_year {self.end_year} is before start_year {self.start_year}"
-            )
+            raise FieldError("end_year", f"{self.end_year} is before start_year "
+                             f"{self.start_year}")
         return self
 
     def weight(self, year: int) -> float:

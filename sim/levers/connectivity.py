@@ -88,6 +88,8 @@ class Connectivity(Lever):
         shift_lines: lines whose real or planned opening moves earlier or later.
         time_factor: multiplier of travel time on the targets' road and rail
             edges while the lever is active (1: none; 0.8: 20% faster).
+        freeze_after: no road or rail link opens after this year, whatever the
+            data say (a counterfactual network, e.g. frozen at 2020).
         targets: counties whose edges the time factor speeds up; by default the
             counties the links and lines serve.
     """
@@ -105,12 +107,14 @@ class Connectivity(Lever):
     open_lines: tuple[LineOpening, ...] = ()
     shift_lines: tuple[LineShift, ...] = ()
     time_factor: float = Field(1.0, ge=0.1, le=1.0, description="× travel time")
+    freeze_after: int | None = Field(None, ge=FIRST_YEAR, le=LAST_YEAR, description="year")
 
     @model_validator(mode="after")
     def _does_something(self) -> Connectivity:
-        if not (self.links or self.open_lines or self.shift_lines or self.time_factor < 1):
-            raise ValueError("a connectivity lever needs links, open_lines, shift_lines or a "
-                             "time_factor below 1")
+        if not (self.links or self.open_lines or self.shift_lines or self.time_factor < 1
+                or self.freeze_after is not None):
+            raise ValueError("a connectivity lever needs links, open_lines, shift_lines, "
+                             "freeze_after or a time_factor below 1")
         if self.time_factor < 1 and self.targets is None:
             raise ValueError("time_factor needs targets (the counties whose edges get faster)")
         return self
@@ -126,7 +130,11 @@ class Connectivity(Lever):
     def target_fields(self) -> dict[str, TargetSpec]:
         if self.targets is not None:
             return {"targets": self.targets}
-        return {"targets": TargetSpec(counties=self.served_counties())}
+        served = self.served_counties()
+        # A freeze acts on the whole network.
+        if not served:
+            return {"targets": TargetSpec(all=True)}
+        return {"targets": TargetSpec(counties=served, outside_region="ignore")}
 
     @override
     def network_changes(self, masks: dict[str, np.ndarray], region: Region
@@ -144,7 +152,7 @@ class Connectivity(Lever):
         return NetworkChanges(
             line_open_years=tuple((o.line, o.year or self.start_year) for o in self.open_lines),
             line_year_shifts=tuple((s.line, s.years) for s in self.shift_lines),
-            links=links, time_factors=factors)
+            links=links, time_factors=factors, frozen_after=self.freeze_after)
 
     @override
     def apply(self, policy: Policy, masks: dict[str, np.ndarray], weight: float,

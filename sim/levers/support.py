@@ -57,4 +57,6 @@ class PolicySupport(Lever):
         amount = weight * self.transfer_share * gdp[targets].sum()
         policy.transfers_bn_yuan += amount * (share_of(gdp, targets) - share_of(gdp, donors))
         quota = weight * self.quota_priority_km2
-        policy.land_quota_km2 += quota * (share_of(land, targets) - share_of(land, donors))
+        moved = quota * (share_of(land, targets) - share_of(land, donors))
+        policy.land_quota_km2 += moved
+        policy.land_transfer_km2 += moved
