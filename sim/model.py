@@ -187,6 +187,7 @@ class CountyModel(mesa.Model):
             t["province_en"].tolist(), t["is_pilot"].tolist())
 
         self.lever_weights: dict[str, float] = {lever.id: 0.0 for lever in scenario.levers}
+        self._neutral_policy = Policy(self.region.n)
         self.recorder = Recorder(range(scenario.start_year, scenario.end_year + 1),
                                  self.region.n, [lever.id for lever in scenario.levers],
                                  record_flows=record_flows)
@@ -224,6 +225,8 @@ class CountyModel(mesa.Model):
         return flows, policy
 
     def _policy(self, year: int) -> Policy:
+        if not self.sim_scenario.levers:
+            return self._neutral_policy
         policy = Policy(self.region.n)
         ctx = LeverContext(region=self.region, params=self.params, state=self.state,
                            travel_time=self.network.travel_time, year=year)

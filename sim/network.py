@@ -267,34 +267,44 @@ def line_station_codes(line: str) -> list[int]:
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
 class _Candidates:
-    """Edges over all years for one set of network changes (no parameters yet)."""
+    """Edges over all years for one set of network changes (no parameters yet).
 
-    table: pd.DataFrame  # u, v, mode, road_class, line, open_year, end_year,
-    # length_km (great circle), speed_kmh (design or class), station_penalty
-    u: np.ndarray
-    v: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
+    Built once per set of changes; the per-run and per-year work uses the numpy
+    arrays only.
+    """
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table  # u, v, mode, road_class, line, open_year, end_year,
+        # length_km (great circle), speed_kmh (design or scenario), station_penalty
+        self.u = table["u"].to_numpy()
+        self.v = table["v"].to_numpy()
+        self.start = table["open_year"].to_numpy()
+        self.end = table["end_year"].to_numpy()
+        mode = table["mode"].to_numpy()
+        road_class = table["road_class"].to_numpy()
+        self.is_road = mode == "road"
+        self.is_rail = mode == "rail"
+        self.is_access = mode == "access"
+        self.is_roc = mode == "roc"
+        self.is_expressway = road_class == "expressway"
+        self.is_national = road_class == "national"
+        self.length = table["length_km"].to_numpy(dtype=float)
+        self.speed = table["speed_kmh"].to_numpy(dtype=float)
+        self.penalty = table["station_penalty"].to_numpy(dtype=float)
 
     def times(self, p: Parameters) -> np.ndarray:
         """Travel time of every candidate edge (hours) under parameters ``p``."""
-        t = self.table
-        mode = t["mode"].to_numpy()
-        cls = t["road_class"].to_numpy()
-        length = t["length_km"].to_numpy()
-        speed = t["speed_kmh"].to_numpy()
-        time = np.zeros(len(t))
-        road = mode == "road"
-        road_speed = np.where(cls == "expressway", p.expressway_speed_kmh,
-                              np.where(cls == "national", p.national_road_speed_kmh, speed))
-        time[road] = length[road] * p.road_circuity / road_speed[road]
-        rail = mode == "rail"
-        time[rail] = (length[rail] * p.rail_circuity / (speed[rail] * p.rail_speed_factor)
-                      + t["station_penalty"].to_numpy()[rail] * p.station_access_h)
-        time[mode == "access"] = p.station_access_h / 2
-        time[mode == "roc"] = p.roc_access_h
+        time = np.zeros(len(self.u))
+        road_speed = np.where(self.is_expressway, p.expressway_speed_kmh,
+                              np.where(self.is_national, p.national_road_speed_kmh, self.speed))
+        road, rail = self.is_road, self.is_rail
+        time[road] = self.length[road] * p.road_circuity / road_speed[road]
+        time[rail] = (self.length[rail] * p.rail_circuity
+                      / (self.speed[rail] * p.rail_speed_factor)
+                      + self.penalty[rail] * p.station_access_h)
+        time[self.is_access] = p.station_access_h / 2
+        time[self.is_roc] = p.roc_access_h
         return time
 
 
@@ -328,8 +338,7 @@ def _candidates(changes: NetworkChanges) -> _Candidates:
         table.loc[later, "open_year"] = NEVER
         table.loc[table["end_year"] > changes.frozen_after, "end_year"] = NEVER
         table = table[table["open_year"] < NEVER].reset_index(drop=True)
-    return _Candidates(table=table, u=table["u"].to_numpy(), v=table["v"].to_numpy(),
-                       start=table["open_year"].to_numpy(), end=table["end_year"].to_numpy())
+    return _Candidates(table)
 
 
 def _station_years(geo: _Geometry, changes: NetworkChanges) -> np.ndarray:
@@ -500,7 +509,7 @@ class Network:
         node_county = self._geo.node_county
         self._cand_county_u = node_county[self._cand.u]
         self._cand_county_v = node_county[self._cand.v]
-        self._movable = self._cand.table["mode"].isin(["road", "rail"]).to_numpy()
+        self._movable = self._cand.is_road | self._cand.is_rail
         self._sources = np.append(region.full_index, self._geo.roc_node)
         # Flat positions of the (sources × sources) block in the node × node matrix.
         self._source_block = self._sources[:, None] * self._geo.n_nodes + self._sources[None, :]

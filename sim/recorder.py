@@ -8,6 +8,7 @@ Column names are a contract that analysis, plots and batches rely on.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -119,32 +120,35 @@ class Recorder:
         b = self.buffers
         t, n = b["gdp_bn_yuan"].shape
         population = b["urban_population"] + b["rural_population"]
-        cols: dict[str, np.ndarray] = {
-            "year": np.repeat(self.years, n),
-            "code": np.tile(table["code"].to_numpy(), t),
-            "name_en": np.tile(table["name_en"].to_numpy(), t),
-            "province": np.tile(table["province_en"].to_numpy(), t),
-            "is_pilot": np.tile(table["is_pilot"].to_numpy(), t),
+        county = np.tile(np.arange(n), t)
+        cols: dict[str, Any] = {key: _constant(value, t * n) for key, value in ids.items()}
+        cols.update({
+            "year": np.repeat(np.asarray(self.years, dtype=np.int64), n),
+            "code": table["code"].to_numpy()[county],
+            "name_en": _labels(table["name_en"].to_numpy(), county),
+            "province": _labels(table["province_en"].to_numpy(), county),
+            "is_pilot": table["is_pilot"].to_numpy()[county],
             "population": population.ravel(),
             "net_migration": (b["in_migration"] - b["out_migration"]).ravel(),
             "gdp_per_capita_yuan": (b["gdp_bn_yuan"] * BN / population).ravel(),
-            "active_levers": self._active_levers(lever_masks, n).ravel(),
-        }
+            "active_levers": self._active_levers(lever_masks, n),
+        })
         for name, values in b.items():
             cols[name] = values.ravel()
-        df = pd.DataFrame(cols)
-        for key, value in ids.items():
-            df[key] = value
-        return df[list(COUNTY_YEAR_COLUMNS)]
+        return pd.DataFrame({name: cols[name] for name in COUNTY_YEAR_COLUMNS})
 
-    def _active_levers(self, masks: Sequence[np.ndarray], n: int) -> np.ndarray:
-        out = np.full((len(self.years), n), "", dtype=object)
+    def _active_levers(self, masks: Sequence[np.ndarray], n: int) -> pd.Categorical:
+        """Ids of the levers acting on each county-year, joined by ';'."""
+        t = len(self.years)
+        if not self.lever_ids:
+            return pd.Categorical.from_codes(np.zeros(t * n, dtype=np.int8), categories=[""])
+        out = np.full((t, n), "", dtype=object)
         for j, lever_id in enumerate(self.lever_ids):
             on = (self.lever_weights[:, j] > 0)[:, None] & masks[j][None, :]
             if on.any():
                 tagged = np.where(out == "", lever_id, out + ";" + lever_id)
                 out = np.where(on, tagged, out)
-        return out
+        return pd.Categorical(out.ravel())
 
     def levers_year(self, ids: dict, table: pd.DataFrame, lever_types: Sequence[str],
                     lever_masks: Sequence[np.ndarray]) -> pd.DataFrame:
@@ -216,6 +220,19 @@ class Recorder:
             df[key] = value
         return df[["run_id", "scenario", "replicate", "seed", "year", "origin", "destination",
                    "migrants", "investment_bn_yuan"]]
+
+
+def _constant(value: Any, size: int) -> Any:
+    """A column holding one value: categorical for text, a numpy array otherwise."""
+    if isinstance(value, str):
+        return pd.Categorical.from_codes(np.zeros(size, dtype=np.int8), categories=[value])
+    return np.full(size, value)
+
+
+def _labels(values: np.ndarray, index: np.ndarray) -> pd.Categorical:
+    """``values[index]`` as a categorical (cheap to build, store and compare)."""
+    categories, codes = np.unique(values, return_inverse=True)
+    return pd.Categorical.from_codes(codes[index], categories=categories)
 
 
 def _sum(values: np.ndarray) -> np.ndarray:

@@ -1,0 +1,186 @@
+"""Speed of one run: the full model, its numpy floor, and a per-agent Mesa version.
+
+    python benchmarks/bench_run.py [--repeat N]
+
+Prints, in one process:
+* time per 2010→2025 run of the ``ccec`` region (140 counties), deterministic and
+  stochastic, after one warm-up run (first-run cost printed separately);
+* the *floor*: plain numpy evaluating only the migration and investment equations
+  for the same counties and years (no network, no recording, no Mesa);
+* a straightforward per-agent Mesa implementation of the same two flows, where
+  each agent loops over the others (what a first Mesa model looks like);
+* time per 2010→2025 run of ``sichuan_chongqing`` (221 counties).
+
+Goals (issue 2): full model within 3× of the floor; ≥ 30× faster than per-agent;
+a sichuan_chongqing run under 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import mesa
+import numpy as np
+
+import sim
+from sim.core import build_kernels
+from sim.model import CountyModel
+
+YEARS = range(2011, 2026)
+
+
+def timed(fn, repeat: int) -> float:
+    """Mean seconds per call over ``repeat`` calls."""
+    start = time.perf_counter()
+    for _ in range(repeat):
+        fn()
+    return (time.perf_counter() - start) / repeat
+
+
+def full_run(region: str, deterministic: bool):
+    scenario = sim.build_scenario({"name": "bench", "region": region,
+                                   "start_year": 2010, "end_year": 2025})
+    return lambda: sim.run(scenario, seed=1, deterministic=deterministic)
+
+
+def _inputs(region: str):
+    scenario = sim.build_scenario({"name": "bench", "region": region,
+                                   "start_year": 2010, "end_year": 2011})
+    model = CountyModel(scenario, deterministic=True)
+    return model.params, model.state, build_kernels(model.network.travel_time, model.params)
+
+
+def numpy_floor(region: str):
+    """Only eq. 5 (migration) and eq. 6 (investment), vectorised, 15 years."""
+    p, s, k = _inputs(region)
+    pop0, gdp, capital0 = s.population.copy(), s.gdp.copy(), s.capital.copy()
+
+    def run():
+        pop, capital = pop0.copy(), capital0.copy()
+        for _ in YEARS:
+            income = (1 - p.capital_share) * gdp * 1e9 / pop
+            u = np.append(p.income_elasticity * np.log(income), p.income_elasticity * 11.0)
+            w = k.migration * np.exp(u - u.max())
+            od = (p.migration_rate * pop)[:, None] * w / w.sum(axis=1, keepdims=True)
+            np.fill_diagonal(od[:, :-1], 0.0)
+            pop = pop - od.sum(axis=1) + od[:, :-1].sum(axis=0)
+            a = np.append((p.capital_share * gdp / capital) ** p.investment_return_elasticity,
+                          p.roc_capital_return ** p.investment_return_elasticity)
+            w = k.investment * a
+            inv = ((1 - p.home_bias) * p.saving_rate * gdp)[:, None] * w / w.sum(
+                axis=1, keepdims=True)
+            capital = (1 - p.depreciation_rate) * capital + inv[:, :-1].sum(axis=0) + (
+                p.home_bias * p.saving_rate * gdp)
+        return pop, capital
+
+    return run
+
+
+class NaiveCounty(mesa.Agent):
+    """A per-agent county that computes its own flows by looping over the others."""
+
+    def __init__(self, model, i, pop, gdp, capital):
+        super().__init__(model)
+        self.i, self.pop, self.gdp, self.capital = i, pop, gdp, capital
+        self.inflow = self.outflow = self.invest = 0.0
+
+    def income(self):
+        return (1 - self.model.p.capital_share) * self.gdp * 1e9 / self.pop
+
+    def migrate(self):
+        m = self.model
+        weights = []
+        for other in m.counties:
+            weights.append(m.kmig[self.i][other.i] * math.exp(
+                m.p.income_elasticity * math.log(other.income()) - m.u_max))
+        weights.append(m.kmig[self.i][-1] * math.exp(m.p.income_elasticity * 11.0 - m.u_max))
+        total = sum(weights)
+        movers = m.p.migration_rate * self.pop
+        for other, w in zip(m.counties, weights, strict=False):
+            if other is not self:
+                flow = movers * w / total
+                other.inflow += flow
+                self.outflow += flow
+        self.outflow += movers * weights[-1] / total
+
+    def invest_savings(self):
+        m = self.model
+        attract = [m.kinv[self.i][o.i] * (m.p.capital_share * o.gdp / o.capital)
+                   ** m.p.investment_return_elasticity for o in m.counties]
+        attract.append(m.kinv[self.i][-1] * m.p.roc_capital_return
+                       ** m.p.investment_return_elasticity)
+        total = sum(attract)
+        mobile = (1 - m.p.home_bias) * m.p.saving_rate * self.gdp
+        self.invest += m.p.home_bias * m.p.saving_rate * self.gdp
+        for other, a in zip(m.counties, attract, strict=False):
+            other.invest += mobile * a / total
+
+    def settle(self):
+        self.pop += self.inflow - self.outflow
+        self.capital = (1 - self.model.p.depreciation_rate) * self.capital + self.invest
+        self.inflow = self.outflow = self.invest = 0.0
+
+
+class NaiveModel(mesa.Model):
+    def __init__(self, region: str):
+        super().__init__(rng=1)
+        self.p, s, k = _inputs(region)
+        self.kmig, self.kinv = k.migration.tolist(), k.investment.tolist()
+        self.counties = [NaiveCounty(self, i, float(s.population[i]), float(s.gdp[i]),
+                                     float(s.capital[i])) for i in range(len(s.gdp))]
+
+    def step(self):
+        self.u_max = max(self.p.income_elasticity * math.log(c.income())
+                         for c in self.counties)
+        self.agents.do("migrate")
+        self.agents.do("invest_savings")
+        self.agents.do("settle")
+
+
+def per_agent(region: str):
+    def run():
+        model = NaiveModel(region)
+        for _ in YEARS:
+            model.step()
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    r = args.repeat
+    print(f"countysim {sim.__version__}; 2010→2025 (15 simulated years); mean of {r} runs "
+          "after a warm-up\n")
+    start = time.perf_counter()
+    full_run("ccec", True)()
+    print(f"first run in a fresh process (data, network, caches): "
+          f"{1000 * (time.perf_counter() - start):7.1f} ms")
+    results = {}
+    for region in ("ccec", "sichuan_chongqing"):
+        for det in (True, False):
+            fn = full_run(region, det)
+            fn()
+            results[region, det] = timed(fn, r)
+    floor_fn = numpy_floor("ccec")
+    floor_fn()
+    floor = timed(floor_fn, r * 10)
+    naive = timed(per_agent("ccec"), 2)
+    mode = {True: "deterministic", False: "stochastic"}
+    for (region, det), sec in results.items():
+        print(f"full model, {region:<17} {mode[det]:<13}: {1000 * sec:7.1f} ms per run")
+    print(f"numpy floor (eqs. 5–6 only), ccec          : {1000 * floor:7.1f} ms per run")
+    print(f"per-agent Mesa (eqs. 5–6 only), ccec       : {1000 * naive:7.1f} ms per run")
+    full = results["ccec", True]
+    print()
+    print(f"full / floor        = {full / floor:5.1f}×   (goal ≤ 3×)")
+    print(f"per-agent / full    = {naive / full:5.1f}×   (goal ≥ 30×)")
+    print(f"sichuan_chongqing   = {1000 * results['sichuan_chongqing', True]:.1f} ms "
+          f"deterministic, {1000 * results['sichuan_chongqing', False]:.1f} ms stochastic "
+          "(goal < 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
