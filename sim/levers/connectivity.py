@@ -31,15 +31,21 @@ def _check_line(name: str) -> str:
 
 
 class NewLink(BaseModel):
-    """A new road or rail link between two counties."""
+    """A new road or rail link between two counties.
+
+    Attributes:
+        between: the two counties (names or codes).
+        mode: road or rail (a rail link joins the counties' stations).
+        speed_kmh: design speed for rail (×0.7 operating), average speed for road.
+        year: opening year (default: the lever's start year).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     between: tuple[CountyRef, CountyRef]
     mode: Literal["road", "rail"] = "rail"
-    speed_kmh: float = Field(250.0, gt=0, le=400, description="design speed for rail")
-    year: int | None = Field(None, ge=FIRST_YEAR, le=LAST_YEAR,
-                             description="default: the lever's start year")
+    speed_kmh: float = Field(250.0, gt=0, le=400, description="km/h")
+    year: int | None = Field(None, ge=FIRST_YEAR, le=LAST_YEAR, description="year")
 
     @field_validator("between")
     @classmethod
@@ -51,13 +57,17 @@ class NewLink(BaseModel):
 
 
 class LineOpening(BaseModel):
-    """Open every station of a line (planned or not) in ``year``."""
+    """Open every station of a line (planned or not) in ``year``.
+
+    Attributes:
+        line: ``line_name_en`` from rail_lines.csv.
+        year: opening year (default: the lever's start year).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     line: str
-    year: int | None = Field(None, ge=FIRST_YEAR, le=LAST_YEAR,
-                             description="default: the lever's start year")
+    year: int | None = Field(None, ge=FIRST_YEAR, le=LAST_YEAR, description="year")
 
     @field_validator("line")
     @classmethod
@@ -66,12 +76,17 @@ class LineOpening(BaseModel):
 
 
 class LineShift(BaseModel):
-    """Move the opening of every station of a line by ``years`` (negative: earlier)."""
+    """Move the opening of every station of a line by ``years`` (negative: earlier).
+
+    Attributes:
+        line: ``line_name_en`` from rail_lines.csv.
+        years: years added to each station's opening year in the data.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     line: str
-    years: int = Field(ge=-25, le=25)
+    years: int = Field(ge=-25, le=25, description="years")
 
     @field_validator("line")
     @classmethod

@@ -23,7 +23,7 @@ class ModernIndustry(Lever):
     mechanism = ("adds `tfp_boost` to the targets' TFP growth (eq. 9) and `sector_shift` "
                  "to the yearly decline of their primary-sector shares (eq. 4)")
     source_area = "development of modern industries"
-    shows_in = ("gdp_bn_yuan", "tfp", "income_per_capita_yuan", "urban_population")
+    shows_in = ("gdp_bn_yuan", "tfp", "income_per_capita_yuan", "rural_income_yuan")
 
     type: Literal["modern_industry"]
     tfp_boost: float = Field(0.005, ge=0, le=0.05, description="1/year")
