@@ -221,7 +221,8 @@ class CountyModel(mesa.Model):
         # 2–9. The vectorised core.
         self.state, flows = advance(
             self.state, self.const, policy, self.kernels, self.network.travel_time,
-            self.params, None if self.deterministic else self.rng)
+            self.params, None if self.deterministic else self.rng,
+            want_od=self.recorder.record_flows)
         return flows, policy
 
     def _policy(self, year: int) -> Policy:

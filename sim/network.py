@@ -23,7 +23,6 @@ internal time of a county is 0.4·sqrt(area)/local speed (DESIGN §3).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -424,23 +423,28 @@ def _link_candidates(geo: _Geometry, changes: NetworkChanges) -> pd.DataFrame:
 # Shortest paths
 # --------------------------------------------------------------------------------------
 
-#: Shortest-path matrices by graph (edge list and times). Batches of runs share
-#: networks (replicates, scenarios that do not touch the network), so a graph's
-#: matrix is computed once per process. 32 entries of 329² floats ≈ 28 MB.
-_DIST_CACHE: dict[bytes, np.ndarray] = {}
-_DIST_CACHE_SIZE = 32
+#: Shortest paths by graph (the candidate edges, their base times, which are
+#: active, which time factors apply). Batches of runs share networks (replicates,
+#: scenarios that leave the network alone), so each graph is solved once per
+#: process, and each region's view of it is cut once. 32 × 329² floats ≈ 28 MB.
+_PATHS: dict[tuple, _Paths] = {}
+_PATHS_SIZE = 32
 
 
-def _graph_key(u: np.ndarray, v: np.ndarray, t: np.ndarray) -> bytes:
-    return hashlib.blake2b(u.tobytes() + v.tobytes() + t.tobytes(), digest_size=20).digest()
+@dataclass(eq=False)
+class _Paths:
+    """All-pairs travel times of one graph, and region views of them."""
+
+    dist: np.ndarray
+    regions: dict[tuple, tuple[np.ndarray, np.ndarray]]
 
 
-def _remember(key: bytes, dist: np.ndarray) -> np.ndarray:
+def _remember(key: tuple, dist: np.ndarray) -> _Paths:
     dist.flags.writeable = False
-    if len(_DIST_CACHE) >= _DIST_CACHE_SIZE:
-        _DIST_CACHE.pop(next(iter(_DIST_CACHE)))
-    _DIST_CACHE[key] = dist
-    return dist
+    if len(_PATHS) >= _PATHS_SIZE:
+        _PATHS.pop(next(iter(_PATHS)))
+    paths = _PATHS[key] = _Paths(dist=dist, regions={})
+    return paths
 
 
 def _all_pairs(n_nodes: int, u: np.ndarray, v: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -491,7 +495,8 @@ class Network:
             the diagonal holds internal times (0 for ROC).
         time_to_core: (N,) hours from each county to the nearest core district.
         version: incremented whenever ``travel_time`` changes.
-        travel_time_key: identifies ``travel_time`` across runs (for memoising).
+        travel_time_key: identifies ``travel_time`` within this process (for
+            memoising kernels across runs).
     """
 
     def __init__(self, region: Region, params: Parameters,
@@ -502,6 +507,8 @@ class Network:
         self._geo = _geometry()
         self._cand = _candidates(self.changes)
         self._base_times = self._cand.times(params)
+        # Identifies the graph's ingredients that are fixed for this network.
+        self._base_key = (self.changes, self._base_times.tobytes())
         self._tf_masks = [
             (tf, np.isin(self._geo.node_codes, list(tf.codes))) for tf in
             self.changes.time_factors
@@ -517,13 +524,14 @@ class Network:
         self._is_core = np.isin(region.codes, CORE_CODES)
         area = self._geo.county_area[region.full_index]
         self._internal = 0.4 * np.sqrt(area) / params.local_speed_kmh
+        self._region_key = (region.name, self._internal.tobytes())
         self.year: int | None = None
         self.version = 0
         self._active = np.zeros(len(self._cand.u), dtype=bool)
         self._times = self._base_times.copy()
         self._signature: tuple | None = None
         self._dist: np.ndarray | None = None
-        self.travel_time_key = b""
+        self.travel_time_key: tuple = ()
         self.travel_time = np.zeros((region.n + 1, region.n + 1))
         self.time_to_core = np.zeros(region.n)
 
@@ -553,9 +561,9 @@ class Network:
             return False
         self._signature = signature
         times = self._year_times(year)
-        key = _graph_key(c.u[active], c.v[active], times[active])
-        dist = _DIST_CACHE.get(key)
-        if dist is None:
+        key = (self._base_key, active.tobytes(), factors_on)
+        paths = _PATHS.get(key)
+        if paths is None:
             was = self._active
             only_gains = (
                 self._dist is not None
@@ -567,22 +575,27 @@ class Network:
                 dist = _add_edges(self._dist, c.u[new], c.v[new], times[new])
             else:
                 dist = _all_pairs(self._geo.n_nodes, c.u[active], c.v[active], times[active])
-            dist = _remember(key, dist)
-        self._active, self._times, self._dist = active, times, dist
-        self._publish(dist)
-        self.travel_time_key = hashlib.blake2b(
-            key + self.region.name.encode() + self._internal.tobytes(), digest_size=20).digest()
+            paths = _remember(key, dist)
+        self._active, self._times, self._dist = active, times, paths.dist
+        view = paths.regions.get(self._region_key)
+        if view is None:
+            view = paths.regions[self._region_key] = self._region_view(paths.dist)
+        self.travel_time, self.time_to_core = view
+        self.travel_time_key = (key, self._region_key)
         self.version += 1
         return True
 
-    def _publish(self, dist: np.ndarray) -> None:
+    def _region_view(self, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Travel times among the region's counties and ROC, and to the cores."""
         m = self.region.n
         tt = dist.take(self._source_block)
         tt[np.arange(m), np.arange(m)] = self._internal
         tt[m, m] = 0.0
-        self.travel_time = tt
         to_core = dist[np.ix_(self.region.full_index, self._core_nodes)].min(axis=1)
-        self.time_to_core = np.where(self._is_core, self._internal, to_core)
+        to_core = np.where(self._is_core, self._internal, to_core)
+        tt.flags.writeable = False
+        to_core.flags.writeable = False
+        return tt, to_core
 
     # -- inspection and export ---------------------------------------------------------
 

@@ -311,6 +311,7 @@ def calibrated_values() -> dict[str, float]:
     return dict(doc.get("parameters", {}))
 
 
+@cache
 def default_parameters() -> Parameters:
     """Return the package default: literature priors overridden by calibrated values."""
     return Parameters(**calibrated_values())

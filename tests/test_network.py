@@ -75,11 +75,11 @@ def test_network_without_rail_is_slower(region):
 
 
 def test_incremental_update_equals_full_recomputation(region):
-    net._DIST_CACHE.clear()
+    net._PATHS.clear()
     stepwise = Network(region, Parameters())
     for year in range(2010, 2026):
         stepwise.set_year(year)
-    net._DIST_CACHE.clear()
+    net._PATHS.clear()
     direct = Network(region, Parameters())
     direct.set_year(2025)
     np.testing.assert_allclose(stepwise.travel_time, direct.travel_time, rtol=1e-12)

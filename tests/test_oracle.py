@@ -48,7 +48,7 @@ def _setup():
 def test_one_year_of_flows_matches_hand_arithmetic():
     state, const = _setup()
     kernels = build_kernels(TT, PARAMS)
-    new, flows = advance(state, const, Policy(2), kernels, TT, PARAMS, rng=None)
+    new, flows = advance(state, const, Policy(2), kernels, TT, PARAMS, rng=None, want_od=True)
 
     # Output: Y = A K^0.5 P^0.5 (no agglomeration, no land limit, everyone works).
     y1, y2 = 0.5 * math.sqrt(100 * 100), 0.3 * math.sqrt(50 * 100)
@@ -103,9 +103,21 @@ def test_stochastic_draws_are_integers_around_the_expectation():
     state, const = _setup()
     big = State(**{**state.__dict__, "urban": state.urban * 1e4, "rural": state.rural * 1e4})
     kernels = build_kernels(TT, PARAMS)
-    _, expected = advance(big, const, Policy(2), kernels, TT, PARAMS, rng=None)
+    _, expected = advance(big, const, Policy(2), kernels, TT, PARAMS, rng=None, want_od=True)
     draws = [advance(big, const, Policy(2), kernels, TT, PARAMS,
                      rng=np.random.default_rng(s))[1] for s in range(200)]
     od = np.array([d.migration_od for d in draws])
     assert np.array_equal(od, np.round(od))
     np.testing.assert_allclose(od.mean(axis=0), expected.migration_od, rtol=0.02, atol=1.0)
+
+
+def test_totals_without_the_od_matrix_equal_its_sums():
+    state, const = _setup()
+    kernels = build_kernels(TT, PARAMS)
+    _, full = advance(state, const, Policy(2), kernels, TT, PARAMS, rng=None, want_od=True)
+    _, fast = advance(state, const, Policy(2), kernels, TT, PARAMS, rng=None)
+    assert fast.migration_od is None and fast.investment_od is None
+    for name in ("in_migration", "out_migration", "roc_out_migration", "investment_in",
+                 "investment_out"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(full, name), rtol=1e-12)
+    np.testing.assert_allclose(full.out_migration, full.migration_od.sum(axis=1))

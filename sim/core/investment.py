@@ -1,4 +1,8 @@
-"""Investment exchange between counties and with ROC (DESIGN §5 step 6)."""
+"""Investment exchange between counties and with ROC (DESIGN §5 step 6).
+
+As for migration, totals need only matrix–vector products; the OD matrix is
+built only for recorded flows.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +17,40 @@ def attractiveness(gdp: np.ndarray, capital: np.ndarray, governance: np.ndarray,
     return (governance * rate_of_return) ** elasticity * (1.0 + extra)
 
 
+def _mobile_per_weight(savings: np.ndarray, home_bias: float, a: np.ndarray,
+                       kernel: np.ndarray) -> np.ndarray:
+    return (1.0 - home_bias) * savings / (kernel @ a)
+
+
+def totals(savings: np.ndarray, home_bias: float, attract: np.ndarray, roc_attract: float,
+           kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eq. 6b in totals: what each county receives from and sends to the others.
+
+    Received counts the region's savings invested in the county (its own
+    retained savings included); sent counts savings going to other counties
+    and ROC. A share h of savings stays home; the rest goes to j with share
+    ∝ a_j exp(−ω τ_ij), the home county included.
+
+    Returns:
+        (received, sent), each (N,).
+    """
+    n = len(savings)
+    a = np.append(attract, roc_attract)
+    s = _mobile_per_weight(savings, home_bias, a, kernel)
+    kept = s * np.diagonal(kernel) * attract
+    received = home_bias * savings + attract * (s @ kernel[:, :n])
+    sent = (1.0 - home_bias) * savings - kept
+    return received, sent
+
+
 def flows(savings: np.ndarray, home_bias: float, attract: np.ndarray, roc_attract: float,
           kernel: np.ndarray) -> np.ndarray:
-    """Eq. 6b: I_ij, the savings of i invested in j (ROC last column).
-
-    A share h stays home (the diagonal); the rest goes to j with share
-    ∝ a_j exp(−ω τ_ij), the home county included.
-    """
-    a = np.append(attract, roc_attract)
-    weights = kernel * a
-    shares = weights / weights.sum(axis=1, keepdims=True)
-    od = ((1.0 - home_bias) * savings)[:, None] * shares
+    """Eq. 6b: I_ij, the savings of i invested in j (ROC last column, diagonal retained)."""
     n = len(savings)
-    od[np.arange(n), np.arange(n)] += home_bias * savings
+    a = np.append(attract, roc_attract)
+    od = kernel * a
+    od *= _mobile_per_weight(savings, home_bias, a, kernel)[:, None]
+    od.reshape(-1)[:: n + 2][:n] += home_bias * savings
     return od
 
 

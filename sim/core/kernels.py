@@ -43,7 +43,7 @@ _CACHE_SIZE = 16
 
 
 def build_kernels(travel_time: np.ndarray, params: Parameters,
-                  key: bytes | None = None) -> Kernels:
+                  key: tuple | None = None) -> Kernels:
     """Compute the kernels from an (N+1)×(N+1) travel-time matrix (ROC last).
 
     Args:

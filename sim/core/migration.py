@@ -1,6 +1,14 @@
-"""Population exchange between counties and with ROC (DESIGN §5 step 5)."""
+"""Population exchange between counties and with ROC (DESIGN §5 step 5).
+
+Choice probabilities are p_ij = K_ij e_j / (K e)_i with K the migration
+kernel (distance decay and stay bonus) and e_j = exp(u_j). Totals per county
+need only two matrix–vector products; the full origin–destination matrix is
+built only when it is needed (stochastic draws, recorded flows).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,36 +27,60 @@ def crowding(land: np.ndarray, urban: np.ndarray, land_per_urban: float) -> np.n
     return np.maximum(land_per_urban * urban / land - 1.0, 0.0)
 
 
-def choice_probabilities(utility: np.ndarray, roc_utility: float,
-                         kernel: np.ndarray) -> np.ndarray:
-    """Eq. 5c: multinomial logit over N counties and ROC for each origin.
+@dataclass(frozen=True, eq=False)
+class Choice:
+    """Destination choice of one year (eq. 5c).
+
+    Attributes:
+        attraction: (N+1,) e_j = exp(u_j − max u), ROC last.
+        movers_per_weight: (N,) μ P_i / (K e)_i, so that M_ij = it_i · K_ij e_j.
+    """
+
+    attraction: np.ndarray
+    movers_per_weight: np.ndarray
+
+
+def choose(population: np.ndarray, rate: float, utility: np.ndarray, roc_utility: float,
+           kernel: np.ndarray) -> Choice:
+    """Eq. 5c: multinomial logit over N counties and ROC, for a share μ of residents.
 
     p_ij ∝ exp(u_j − γ τ_ij + b·[i = j]); the distance and stay terms are in
-    ``kernel`` (N, N+1), so this is one broadcast multiply and a row sum.
+    ``kernel`` (N, N+1).
     """
     u = np.append(utility, roc_utility)
-    weights = kernel * np.exp(u - u.max())
-    return weights / weights.sum(axis=1, keepdims=True)
+    e = np.exp(u - u.max())
+    return Choice(attraction=e, movers_per_weight=rate * population / (kernel @ e))
 
 
-def roc_arrival_shares(utility: np.ndarray, kernel_from_roc: np.ndarray) -> np.ndarray:
-    """Eq. 5d: where arrivals from ROC settle, ∝ exp(u_j − γ τ_Rj)."""
-    w = kernel_from_roc * np.exp(utility - utility.max())
-    return w / w.sum()
-
-
-def expected_flows(population: np.ndarray, rate: float, probabilities: np.ndarray,
-                   roc_arrivals: float, roc_shares: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Eq. 5e: M_ij = μ P_i p_ij off the diagonal; ROC arrivals Z·q_j.
+def expected_totals(choice: Choice, kernel: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expected movers per county without building the OD matrix.
 
     Returns:
-        (od, from_roc): (N, N+1) movers with a zero diagonal, and (N,) arrivals.
+        (out, in_from_counties, to_roc): leavers (to other counties and ROC),
+        arrivals from other counties, and leavers to ROC; each (N,).
     """
-    od = (rate * population)[:, None] * probabilities
-    n = len(population)
-    od[np.arange(n), np.arange(n)] = 0.0
-    return od, roc_arrivals * roc_shares
+    n = len(choice.movers_per_weight)
+    e, s = choice.attraction, choice.movers_per_weight
+    stayers = s * np.diagonal(kernel) * e[:n]
+    movers = s * (kernel @ e)
+    arrivals = e[:n] * (s @ kernel[:, :n]) - stayers
+    return movers - stayers, arrivals, s * kernel[:, n] * e[n]
+
+
+def expected_od(choice: Choice, kernel: np.ndarray) -> np.ndarray:
+    """Eq. 5e: M_ij = μ P_i p_ij, (N, N+1) with ROC last and a zero diagonal."""
+    od = kernel * choice.attraction
+    od *= choice.movers_per_weight[:, None]
+    n = od.shape[0]
+    od.reshape(-1)[:: n + 2][:n] = 0.0  # the diagonal of the (N, N+1) block
+    return od
+
+
+def roc_arrivals(total: float, utility: np.ndarray, kernel_from_roc: np.ndarray) -> np.ndarray:
+    """Eq. 5d: arrivals from ROC, Z split ∝ exp(u_j − γ τ_Rj)."""
+    w = kernel_from_roc * np.exp(utility - utility.max())
+    return total * w / w.sum()
 
 
 def draw_flows(rng: np.random.Generator, expected_od: np.ndarray,

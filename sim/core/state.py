@@ -162,9 +162,11 @@ class YearFlows:
         investment_in: all investment the county received (its own retained
             savings, other counties', ROC's and net fiscal transfers), bn yuan.
         investment_out: savings sent to other counties and ROC, bn yuan.
-        migration_od: (N, N+1) persons from i to j (ROC last column); diagonal 0.
+        migration_od: (N, N+1) persons from i to j (ROC last column), diagonal 0;
+            None unless requested or drawn.
         migration_from_roc: (N,) persons from ROC to j.
-        investment_od: (N, N+1) bn yuan from i to j (ROC last), diagonal = retained.
+        investment_od: (N, N+1) bn yuan from i to j (ROC last), diagonal = retained;
+            None unless requested.
         investment_from_roc: (N,) bn yuan from ROC to j.
     """
 
@@ -176,7 +178,7 @@ class YearFlows:
     roc_out_migration: np.ndarray
     investment_in: np.ndarray
     investment_out: np.ndarray
-    migration_od: np.ndarray
+    migration_od: np.ndarray | None
     migration_from_roc: np.ndarray
-    investment_od: np.ndarray
+    investment_od: np.ndarray | None
     investment_from_roc: np.ndarray

@@ -17,7 +17,8 @@ from sim.parameters import Parameters
 
 def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
             travel_time: np.ndarray, params: Parameters,
-            rng: np.random.Generator | None) -> tuple[State, YearFlows]:
+            rng: np.random.Generator | None, want_od: bool = False
+            ) -> tuple[State, YearFlows]:
     """Advance the region by one year.
 
     Args:
@@ -28,6 +29,7 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
         travel_time: this year's (N+1)×(N+1) travel times (for service sharing).
         params: model parameters.
         rng: the run's generator for stochastic draws, or None for expected values.
+        want_od: also return the origin–destination matrices (for recorded flows).
 
     Returns:
         The new state (for year ``state.year + 1``) and the year's flows.
@@ -65,14 +67,18 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
     roc_income = const.roc_income_initial * (1.0 + p.roc_income_growth) ** (
         year - const.census_year)
     roc_utility = p.income_elasticity * np.log(roc_income) + p.roc_preference
-    probs = migration.choice_probabilities(utility, roc_utility, kernels.migration)
-    od, from_roc = migration.expected_flows(
-        pop, p.migration_rate, probs, p.roc_return_migration_rate * pop.sum(),
-        migration.roc_arrival_shares(utility, kernels.migration_from_roc))
-    if rng is not None:
-        od, from_roc = migration.draw_flows(rng, od, from_roc, pop)
-    out_migration = od.sum(axis=1)
-    in_migration = od[:, :-1].sum(axis=0) + from_roc
+    choice = migration.choose(pop, p.migration_rate, utility, roc_utility, kernels.migration)
+    from_roc = migration.roc_arrivals(p.roc_return_migration_rate * pop.sum(), utility,
+                                      kernels.migration_from_roc)
+    od = None
+    if rng is not None or want_od:
+        od = migration.expected_od(choice, kernels.migration)
+        if rng is not None:
+            od, from_roc = migration.draw_flows(rng, od, from_roc, pop)
+        out_migration, arrivals, to_roc = od.sum(axis=1), od[:, :-1].sum(axis=0), od[:, -1]
+    else:
+        out_migration, arrivals, to_roc = migration.expected_totals(choice, kernels.migration)
+    in_migration = arrivals + from_roc
     after_migration = pop - out_migration + in_migration
 
     # 6. Investment.
@@ -81,14 +87,16 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
                                         policy.investment_attraction, p.capital_share,
                                         p.investment_return_elasticity)
     roc_attract = p.roc_capital_return ** p.investment_return_elasticity
-    inv_od = investment.flows(p.saving_rate * gdp, p.home_bias, attract, roc_attract,
-                              kernels.investment)
+    savings = p.saving_rate * gdp
+    from_counties, sent = investment.totals(savings, p.home_bias, attract, roc_attract,
+                                            kernels.investment)
     inv_from_roc = investment.roc_inflow(p.roc_investment_inflow_share * gdp.sum(), attract,
                                          kernels.investment_from_roc)
-    received = (inv_od[:, :-1].sum(axis=0) + inv_from_roc + policy.transfers_bn_yuan
+    received = (from_counties + inv_from_roc + policy.transfers_bn_yuan
                 + policy.land_payments_bn_yuan)
-    sent = inv_od.sum(axis=1) - np.diagonal(inv_od)
     capital = investment.accumulate(state.capital, received, p.depreciation_rate)
+    inv_od = (investment.flows(savings, p.home_bias, attract, roc_attract, kernels.investment)
+              if want_od else None)
 
     # 7. Natural change, on the population after migration.
     birth_rate, death_rate = demography.vital_rates(
@@ -126,7 +134,7 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
     flows = YearFlows(
         births=births, deaths=deaths, in_migration=in_migration,
         out_migration=out_migration, roc_in_migration=from_roc,
-        roc_out_migration=od[:, -1], investment_in=received, investment_out=sent,
+        roc_out_migration=to_roc, investment_in=received, investment_out=sent,
         migration_od=od, migration_from_roc=from_roc, investment_od=inv_od,
         investment_from_roc=inv_from_roc,
     )
