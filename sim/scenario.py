@@ -19,6 +19,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import FieldError, InputError
@@ -103,11 +104,34 @@ class Scenario(BaseModel):
         text = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
+    def to_toml(self) -> str:
+        """The scenario as a self-contained TOML file (no ``extends``).
+
+        Loading the text gives back an equal scenario (same :meth:`digest`).
+        """
+        data = _drop_none(self.model_dump(mode="json", exclude_defaults=True))
+        head = {"schema_version": self.schema_version, "name": self.name,
+                "description": data.pop("description", ""), "region": self.region,
+                "start_year": self.start_year, "end_year": self.end_year}
+        for key in head:
+            data.pop(key, None)
+        body = tomli_w.dumps({**head, **data}, multiline_strings=True)
+        return "# Exported by countysim; read it with sim.load_scenario.\n" + body
+
     def with_changes(self, **changes: Any) -> Scenario:
         """Return a validated copy with some fields changed (e.g. ``end_year=2035``)."""
         data = self.model_dump(mode="python", exclude={"source"})
         data.update(changes)
         return build_scenario(data, source=self.source)
+
+
+def _drop_none(value: Any) -> Any:
+    """TOML has no null: leave out unset optional fields."""
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_drop_none(v) for v in value]
+    return value
 
 
 def build_scenario(data: dict[str, Any], source: str | None = None) -> Scenario:

@@ -207,3 +207,13 @@ def test_ambiguous_county_name_asks_for_the_code():
     assert str(err.value) == (
         "county name '市中区' is ambiguous: 511002 (市中区 Shizhong District, Neijiang), "
         "511102 (市中区 Shizhong District, Leshan); use the code")
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
+def test_exported_toml_loads_back_to_the_same_scenario(path, tmp_path):
+    scenario = sim.load_scenario(path)
+    out = tmp_path / "exported.toml"
+    out.write_text(scenario.to_toml(), encoding="utf-8")
+    again = sim.load_scenario(out)
+    assert again.digest() == scenario.digest()
+    assert "extends" not in out.read_text()
