@@ -3,7 +3,8 @@
 Figures are sized for journal columns (Nature/Elsevier: 89 mm single column,
 183 mm double column) with 7–8 pt text, so they can go into a paper at 100 %
 without rescaling. Colours come from Okabe & Ito (2008) for scenarios and from
-Paul Tol (2021, https://personal.sron.nl/~pault/) for the diverging map scale;
+Paul Tol (2021, https://personal.sron.nl/~pault/) for the diverging map scale
+(BuRd);
 the sequential scale is viridis. All are distinguishable with the common forms
 of colour-vision deficiency and in greyscale print (sequential, diverging).
 
@@ -56,14 +57,15 @@ QUALITATIVE = (
 LINESTYLES = ("-", "--", "-.", ":")
 BASELINE_COLOR = "#333333"
 #: Counties outside the simulated region, and values that are missing.
-OUTSIDE_COLOR = "#E8E8E8"
+OUTSIDE_COLOR = "#DADADA"
 MISSING_COLOR = "#BDBDBD"
 BORDER_COLOR = "#1A1A1A"
 
-#: Paul Tol's "sunset" diverging scheme (blue – pale yellow – red).
-_SUNSET = ("#364B9A", "#4A7BB7", "#6EA6CD", "#98CAE1", "#C2E4EF", "#EAECCC",
-           "#FEDA8B", "#FDB366", "#F67E4B", "#DD3D2D", "#A50026")
-DIVERGING = LinearSegmentedColormap.from_list("tol_sunset", _SUNSET)
+#: Paul Tol's diverging "BuRd" scheme (ColorBrewer RdBu, reversed): blue for
+#: losses, red for gains, near-white at 0; safe for colour-vision deficiency.
+_BURD = ("#2166AC", "#4393C3", "#92C5DE", "#D1E5F0", "#F7F7F7", "#FDDBC7", "#F4A582",
+         "#D6604D", "#B2182B")
+DIVERGING = LinearSegmentedColormap.from_list("tol_burd", _BURD)
 DIVERGING.set_bad(MISSING_COLOR)
 SEQUENTIAL = mpl.colormaps["viridis"].with_extremes(bad=MISSING_COLOR)
 
