@@ -36,6 +36,7 @@ from sim.analysis import as_results_set
 from sim.analysis.compare import BAND, final_year
 from sim.analysis.variables import axis_label, display_scale, variable
 from sim.errors import InputError
+from sim.network import great_circle_km
 
 _HALO = [patheffects.withStroke(linewidth=1.8, foreground="white")]
 
@@ -116,7 +117,8 @@ def _band_legend(ax: Axes, summary: pd.DataFrame) -> None:
 def lever_comparison(results: Any, variable_name: str, baseline: str = "baseline", *,
                      year: int | None = None, relative: bool = False, level: str = "region",
                      band: tuple[float, float] = BAND, order: Sequence[str] | None = None,
-                     ax: Axes | None = None, title: str | None = None) -> Axes:
+                     ax: Axes | None = None, title: str | None = None,
+                     xlabel: str | None = None) -> Axes:
     """Each scenario's difference from the baseline in one year, with its band, sorted.
 
     Args:
@@ -130,6 +132,7 @@ def lever_comparison(results: Any, variable_name: str, baseline: str = "baseline
         order: scenarios from top to bottom (default: by mean difference, largest on top).
         ax: where to draw.
         title: axes title.
+        xlabel: axis label (default: the variable's difference with its unit).
 
     Returns:
         The Axes, with one marker and interval per scenario (gid ``scenario:<name>``).
@@ -142,7 +145,8 @@ def lever_comparison(results: Any, variable_name: str, baseline: str = "baseline
     scale = display_scale(variable_name, relative=relative)
     ax = ax if ax is not None else style.figure("single")[1]
     _draw_dots(ax, summary, scale, style.scenario_styles(rs.scenarios, baseline), order)
-    ax.set_xlabel(axis_label(variable_name, difference=True, relative=relative))
+    ax.set_xlabel(axis_label(variable_name, difference=True, relative=relative)
+                  if xlabel is None else xlabel)
     ax.set_title(f"{variable(variable_name).label}, {year}" if title is None else title)
     return ax
 
@@ -216,7 +220,9 @@ def pilot_effect_chart(results: Any, variable_name: str = "gdp_per_capita_yuan",
             Line2D([], [], marker="D", ls="none", mfc="white", mec="black", ms=3.5,
                    label="true effect on pilots"),
         ]
-        ax.legend(handles=handles, loc="lower right", fontsize=6)
+        # Under the axis label, a fixed distance in points whatever the axes' height.
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=1,
+                  fontsize=6, borderaxespad=4.8, frameon=False)
     return ax
 
 
@@ -669,8 +675,9 @@ def _bin_labels(bins: Sequence[int]) -> list[str]:
 
 def flow_map(results: Any, *, kind: str = "migrants", top: int = 20,
              scenario: str | None = None, years: Sequence[int] | None = None,
-             ax: Axes | None = None, title: str | None = None, legend: bool = True,
-             bounds: tuple[float, float, float, float] | None = None) -> Axes:
+             min_km: float = 0.0, ax: Axes | None = None, title: str | None = None,
+             legend: bool = True, bounds: tuple[float, float, float, float] | None = None
+             ) -> Axes:
     """The largest county-to-county flows as arcs, width by yearly volume.
 
     Flows are averaged over the chosen years and over replicates. Flows with
@@ -683,6 +690,8 @@ def flow_map(results: Any, *, kind: str = "migrants", top: int = 20,
         top: number of flows drawn.
         scenario: the scenario (default: the first).
         years: years averaged (default: all simulated years).
+        min_km: only flows between seats at least this far apart (the largest
+            flows are often between neighbouring districts of one city).
         ax: where to draw.
         title: axes title.
         legend: a legend of arc widths with units.
@@ -711,9 +720,18 @@ def flow_map(results: Any, *, kind: str = "migrants", top: int = 20,
         raise InputError(f"no county-to-county flows of '{scenario}' in the chosen years",
                          source=rs.label)
     volume = (f.groupby(["origin", "destination"])[kind].sum() / (n_years * n_runs))
+    cells = maps.county_cells().set_index("code")
+    if min_km > 0:
+        o = cells.loc[volume.index.get_level_values(0)]
+        d = cells.loc[volume.index.get_level_values(1)]
+        km = great_circle_km(o["lon"].to_numpy(), o["lat"].to_numpy(), d["lon"].to_numpy(),
+                             d["lat"].to_numpy())
+        volume = volume[km >= min_km]
+    if volume.empty:
+        raise InputError(f"no flows of '{scenario}' between counties {min_km:g} km or more "
+                         "apart", source=rs.label)
     volume = volume.sort_values(ascending=False).head(top)
     region_codes = sorted(rs.county_year["code"].unique())
-    cells = maps.county_cells().set_index("code")
     ax = ax if ax is not None else style.figure("single", aspect=0.72)[1]
     inside = cells.loc[region_codes]
     ax.add_collection(PatchCollection(
@@ -742,7 +760,8 @@ def flow_map(results: Any, *, kind: str = "migrants", top: int = 20,
     unit = "persons per year" if kind == "migrants" else "bn yuan per year"
     span = f"{f['year'].min()}–{f['year'].max()}" if n_years > 1 else f"{f['year'].min()}"
     what = "migration" if kind == "migrants" else "investment"
-    ax.set_title(f"{scenario}: largest {len(volume)} {what} flows, {span}"
+    apart = f" ≥ {min_km:g} km" if min_km > 0 else ""
+    ax.set_title(f"{scenario}: largest {len(volume)} {what} flows{apart}, {span}"
                  if title is None else title)
     if legend:
         steps = _nice_steps(vmax)
