@@ -65,8 +65,8 @@ BORDER_COLOR = "#1A1A1A"
 #: losses, red for gains, near-white at 0; safe for colour-vision deficiency.
 _BURD = ("#2166AC", "#4393C3", "#92C5DE", "#D1E5F0", "#F7F7F7", "#FDDBC7", "#F4A582",
          "#D6604D", "#B2182B")
-DIVERGING = LinearSegmentedColormap.from_list("tol_burd", _BURD)
-DIVERGING.set_bad(MISSING_COLOR)
+DIVERGING = LinearSegmentedColormap.from_list("tol_burd", _BURD).with_extremes(
+    bad=MISSING_COLOR)
 SEQUENTIAL = mpl.colormaps["viridis"].with_extremes(bad=MISSING_COLOR)
 
 
