@@ -154,7 +154,7 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
                      f"({band}); diamonds: the true simulated effect on the pilots.")
 
     def convergence() -> tuple[Any, str]:
-        fig, (a, b) = style.figure("double", 2.4, ncols=2)
+        fig, (a, b) = style.figure("double", max(2.6, 1.0 + 0.16 * (len(others) + 1)), ncols=2)
         plots.sigma_chart(rs, scenarios=[baseline, *chosen], baseline=baseline, ax=a)
         plots.beta_chart(rs, baseline=baseline, ax=b)
         return fig, ("Convergence of GDP per capita across counties. Left: σ, the standard "
@@ -163,7 +163,7 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
                      f"grow faster), mean and {band}." + note)
 
     def level_map() -> tuple[Any, str]:
-        fig, ax = style.figure("single", aspect=0.8)
+        fig, ax = style.figure("single", aspect=0.72)
         plots.scenario_map(rs, "gdp_per_capita_yuan", scenario=baseline, year=year, ax=ax)
         return fig, (f"GDP per capita by county in {year}, {baseline} (mean over replicates). "
                      "Counties are Voronoi cells of their seats within the prefecture "
@@ -183,7 +183,7 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
     def network() -> tuple[Any, str]:
         definition = scenario_definition(rs, baseline)
         net = plots.network_for(definition, year)
-        fig, ax = style.figure("single", aspect=0.85)
+        fig, ax = style.figure("single", aspect=0.72)
         plots.network_map(net, ax=ax)
         return fig, (f"Infrastructure network of {baseline} in {year}: roads (grey) and rail "
                      "sections coloured by opening year, line width by design speed. Access "

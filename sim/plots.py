@@ -110,8 +110,17 @@ def _draw_fan(ax: Axes, summary: pd.DataFrame, scale: float,
 def _band_legend(ax: Axes, summary: pd.DataFrame) -> None:
     lo, hi = summary.attrs.get("band", BAND)
     n = int(summary["n"].max()) if len(summary) else 0
-    title = f"mean, {lo:g}–{hi:g} % band (n = {n})" if n > 1 else None
-    ax.legend(title=title, loc="best", handlelength=1.8, alignment="left")
+    title = f"mean and {lo:g}–{hi:g} % band over n = {n} replicates" if n > 1 else None
+    handles, _ = ax.get_legend_handles_labels()
+    _legend_under_axis(ax, handles, title=title, ncols=2 if len(handles) > 3 else 1)
+
+
+def _legend_under_axis(ax: Axes, handles: Sequence[Any], title: str | None = None,
+                       ncols: int = 1) -> None:
+    """A legend under the x-axis label, a fixed distance in points below the axes."""
+    ax.legend(handles=handles, title=title, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+              ncols=ncols, fontsize=6, title_fontsize=6, borderaxespad=4.8, frameon=False,
+              handlelength=1.8, columnspacing=1.0)
 
 
 def lever_comparison(results: Any, variable_name: str, baseline: str = "baseline", *,
@@ -220,9 +229,7 @@ def pilot_effect_chart(results: Any, variable_name: str = "gdp_per_capita_yuan",
             Line2D([], [], marker="D", ls="none", mfc="white", mec="black", ms=3.5,
                    label="true effect on pilots"),
         ]
-        # Under the axis label, a fixed distance in points whatever the axes' height.
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=1,
-                  fontsize=6, borderaxespad=4.8, frameon=False)
+        _legend_under_axis(ax, handles)
     return ax
 
 
@@ -266,7 +273,7 @@ def beta_chart(results: Any, *, baseline: str = "baseline",
                                                                           baseline),
                order, zero_line=False)
     start, end = int(beta["start_year"].iloc[0]), int(beta["end_year"].iloc[0])
-    ax.set_xlabel("β (% yearly growth per log point of initial level)")
+    ax.set_xlabel(axis_label("beta"))
     ax.set_title(f"β-convergence, {start}–{end}" if title is None else title)
     return ax
 
@@ -283,7 +290,7 @@ def county_map(values: pd.Series, *, ax: Axes | None = None, label: str = "",
                label_pilots: bool = True, colorbar: bool = True, title: str = "",
                bounds: tuple[float, float, float, float] | None = None,
                ticks: bool = True, scale_bar: bool = True, legend: bool = True,
-               robust: bool = True) -> Axes:
+               robust: bool = True, line_scale: float = 1.0) -> Axes:
     """Counties coloured by a value, drawn as Voronoi cells of their seats.
 
     Args:
@@ -308,6 +315,7 @@ def county_map(values: pd.Series, *, ax: Axes | None = None, label: str = "",
         robust: let the default colour scale span the 2nd–98th percentile, so a
             few extreme counties (the cores) do not wash out the rest; values
             beyond show as colour-bar extensions.
+        line_scale: factor on border and outline widths (below 1 for small panels).
 
     Returns:
         The Axes. Its collections have gids ``counties`` (one path per county
@@ -347,18 +355,20 @@ def county_map(values: pd.Series, *, ax: Axes | None = None, label: str = "",
                                gid="counties", zorder=2)
     coloured.set_array(np.ma.masked_invalid(data))
     ax.add_collection(coloured)
-    _draw_borders(ax)
+    _draw_borders(ax, line_scale)
     outline = maps.region_outline(region_codes)
     ax.add_collection(LineCollection(maps.boundary_lines(outline), colors="#555555",
-                                     linewidths=0.6, zorder=3, gid="region_outline"))
+                                     linewidths=0.6 * line_scale, zorder=3,
+                                     gid="region_outline"))
 
     pilot_codes = (inside.loc[inside["is_pilot"], "code"].tolist() if pilots is None
                    else [int(c) for c in pilots])
     pilot_rows = cells[cells["code"].isin(pilot_codes)]
     outlines = PatchCollection(
         [PathPatch(maps.to_path(g)) for g in pilot_rows["geometry"]], facecolor="none",
-        edgecolor="black", linewidth=0.9, gid="pilots", zorder=5)
-    outlines.set_path_effects([patheffects.withStroke(linewidth=2.2, foreground="white")])
+        edgecolor="black", linewidth=0.9 * line_scale, gid="pilots", zorder=5)
+    outlines.set_path_effects([patheffects.withStroke(linewidth=2.2 * line_scale,
+                                                      foreground="white")])
     ax.add_collection(outlines)
     if label_pilots:
         for row in pilot_rows.itertuples():
@@ -396,17 +406,17 @@ def _extend(finite: np.ndarray, norm: Normalize) -> str:
         (bool(low), bool(high)), "neither")
 
 
-def _draw_borders(ax: Axes) -> None:
+def _draw_borders(ax: Axes, scale: float = 1.0) -> None:
     """Prefecture borders (thin grey) and the Sichuan–Chongqing border (bold)."""
     lines = [line for g in maps.prefecture_shapes().values() for line in maps.boundary_lines(g)]
-    ax.add_collection(LineCollection(lines, colors="#8C8C8C", linewidths=0.35,
+    ax.add_collection(LineCollection(lines, colors="#8C8C8C", linewidths=0.35 * scale,
                                      gid="prefectures", zorder=3))
     provinces = maps.province_shapes()
     outer = [line for g in provinces.values() for line in maps.boundary_lines(g)]
-    ax.add_collection(LineCollection(outer, colors=style.BORDER_COLOR, linewidths=0.6,
+    ax.add_collection(LineCollection(outer, colors=style.BORDER_COLOR, linewidths=0.6 * scale,
                                      zorder=4, gid="province_outline"))
     border = maps.shared_border(provinces["Sichuan"], provinces["Chongqing"])
-    ax.add_collection(LineCollection(border, colors=style.BORDER_COLOR, linewidths=1.4,
+    ax.add_collection(LineCollection(border, colors=style.BORDER_COLOR, linewidths=1.4 * scale,
                                      zorder=4, gid="province_border"))
 
 
@@ -529,7 +539,7 @@ def scenario_maps(results: Any, variable_name: str, *, baseline: str | None = No
                  "vmax": float(np.quantile(every, quantile)) if every.size else 1.0}
     for i, (name, vals) in enumerate(values.items()):
         county_map(vals, ax=flat[i], colorbar=False, label_pilots=False, title=name,
-                   ticks=False, scale_bar=i == 0, legend=False, **scale)
+                   ticks=False, scale_bar=i == 0, legend=False, line_scale=0.6, **scale)
     for extra in flat[len(values):]:
         extra.set_visible(False)
     coll = next(c for c in flat[0].collections if c.get_gid() == "counties")

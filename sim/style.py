@@ -201,7 +201,7 @@ def save_figure(fig: Figure, path_stem: str | Path, formats: Sequence[str] = FOR
     }
     paths = []
     for fmt in formats:
-        path = stem.with_suffix(f".{fmt}")
+        path = stem.parent / f"{stem.name}.{fmt}"  # keeps dots in the name
         with mpl.rc_context({"svg.hashsalt": "countysim"}):
             fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata[fmt],
                         bbox_inches="tight", pad_inches=0.03)

@@ -199,6 +199,8 @@ def test_save_figure_writes_each_format(tmp_path, results):
 
     width_px = Image.open(paths[2]).size[0]
     assert abs(width_px - style.WIDTHS["single"] * 300) < 0.1 * style.WIDTHS["single"] * 300
+    dotted = style.save_figure(fig, tmp_path / "theil_v1.2", formats=("png",))
+    assert [p.name for p in dotted] == ["theil_v1.2.png"]
     with pytest.raises(sim.InputError, match="unknown figure format 'gif'"):
         style.save_figure(fig, tmp_path / "x", formats=("gif",))
 

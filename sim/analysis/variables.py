@@ -88,7 +88,7 @@ VARIABLES: dict[str, Variable] = {
     "core_share": Variable("Population share of the cores", "%", 100, "pp"),
     "pilot_gap": Variable("Pilot gap in GDP per capita", "log points", 100),
     "sigma": Variable("σ: s.d. of log GDP per capita", "×100", 100),
-    "beta": Variable("β: growth on initial level", "%/yr per log point", 100),
+    "beta": Variable("β: growth on log initial level", "%/yr per unit", 100),
 }
 
 

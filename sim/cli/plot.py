@@ -103,7 +103,7 @@ def draw(args: argparse.Namespace, variable: str | None, scenarios: list[str] | 
         return _network(args)
     rs = read_results(args.source)
     baseline = args.baseline
-    map_aspect = 0.8
+    map_aspect = 0.72
     if args.kind == "maps":
         axes = plots.scenario_maps(rs, variable, baseline=baseline or "baseline",
                                    relative=args.relative, year=args.year,
@@ -147,6 +147,6 @@ def _network(args: argparse.Namespace):
         name = args.scenario or (args.baseline or rs.scenarios[0])
         rs.require_scenario(name)
         definition = scenario_definition(rs, name)
-    fig, ax = style.figure(args.width, aspect=0.85)
+    fig, ax = style.figure(args.width, aspect=0.72)
     plots.network_map(plots.network_for(definition, args.year), ax=ax)
     return fig
