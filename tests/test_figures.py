@@ -214,16 +214,20 @@ def test_scenario_styles_are_stable_and_distinct():
     assert style.scenario_styles(names) == styles
 
 
-def countysim(*args):
-    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True,
-                          text=True, timeout=300)
+def countysim(capsys, *args):
+    """Run the command line in this process; return (exit code, stdout, stderr)."""
+    from sim.cli import main
+
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def test_compare_writes_figures_and_tables(results, tmp_path):
+def test_compare_writes_figures_and_tables(results, tmp_path, capsys):
     out = tmp_path / "figs"
-    proc = countysim("compare", results.source, "--baseline", "baseline", "--out", str(out),
-                     "--formats", "png", "--dpi", "60")
-    assert proc.returncode == 0, proc.stderr
+    code, stdout, err = countysim(capsys, "compare", results.source, "--baseline", "baseline",
+                                  "--out", out, "--formats", "png", "--dpi", "60")
+    assert code == 0, err
     for name in ("fan_gdp", "levers", "pilot_effect", "convergence", "map_gdp_per_capita",
                  "maps_population", "network", "flows"):
         assert (out / f"{name}.png").stat().st_size > 1000, name
@@ -231,24 +235,32 @@ def test_compare_writes_figures_and_tables(results, tmp_path):
                   "differences_county.csv", "pilot_effect.csv", "pilot_matches.csv",
                   "convergence.csv", "index.md"):
         assert (out / table).stat().st_size > 100, table
-    assert "wrote" in proc.stdout
+    assert "wrote" in stdout
 
 
-def test_compare_without_the_baseline_is_one_clear_error(results):
-    proc = countysim("compare", results.source, "--baseline", "status_quo")
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr
+def test_compare_without_the_baseline_is_one_clear_error(results, capsys):
+    code, _, err = countysim(capsys, "compare", results.source, "--baseline", "status_quo")
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err
     assert "baseline scenario 'status_quo' is not in this folder" in lines[0]
     assert "scenarios here: baseline, industry, rail_link" in lines[0]
     assert results.source in lines[0]
 
 
-def test_plot_single_figures_and_bad_input(results, tmp_path):
-    proc = countysim("plot", "levers", results.source, "--variable", "theil",
-                     "--out", str(tmp_path / "levers"), "--formats", "svg")
-    assert proc.returncode == 0, proc.stderr
+def test_compare_command_line_process():
+    proc = subprocess.run([sys.executable, "-m", "sim", "compare", "--help"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "--baseline" in proc.stdout
+
+
+def test_plot_single_figures_and_bad_input(results, tmp_path, capsys):
+    code, _, err = countysim(capsys, "plot", "levers", results.source, "--variable", "theil",
+                             "--out", tmp_path / "levers", "--formats", "svg")
+    assert code == 0, err
     assert (tmp_path / "levers.svg").stat().st_size > 1000
-    proc = countysim("plot", "map", results.source, "--variable", "gdp_pc")
-    assert proc.returncode == 2 and "unknown county variable 'gdp_pc'" in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1
+    code, _, err = countysim(capsys, "plot", "map", results.source, "--variable", "gdp_pc")
+    assert code == 2 and "unknown county variable 'gdp_pc'" in err
+    assert len(err.strip().splitlines()) == 1
+    code, _, err = countysim(capsys, "plot", "sigma", results.source, "--variable", "theil")
+    assert code == 2 and "plot sigma takes no --variable" in err
