@@ -347,12 +347,11 @@ def county_map(values: pd.Series, *, ax: Axes | None = None, label: str = "",
         cmap = cmap or style.SEQUENTIAL
     cmap = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap
 
-    ax.add_collection(PatchCollection(
-        [PathPatch(maps.to_path(g)) for g in outside["geometry"]], facecolor=style.OUTSIDE_COLOR,
-        edgecolor="white", linewidth=0.25, gid="other_counties", zorder=1))
-    coloured = PatchCollection([PathPatch(maps.to_path(g)) for g in inside["geometry"]],
-                               cmap=cmap, norm=norm, edgecolor="white", linewidth=0.25,
-                               gid="counties", zorder=2)
+    ax.add_collection(_patches(outside["geometry"], facecolor=style.OUTSIDE_COLOR,
+                               edgecolor="white", linewidth=0.25, gid="other_counties",
+                               zorder=1))
+    coloured = _patches(inside["geometry"], cmap=cmap, norm=norm, edgecolor="white",
+                        linewidth=0.25, gid="counties", zorder=2)
     coloured.set_array(np.ma.masked_invalid(data))
     ax.add_collection(coloured)
     _draw_borders(ax, line_scale)
@@ -364,17 +363,11 @@ def county_map(values: pd.Series, *, ax: Axes | None = None, label: str = "",
     pilot_codes = (inside.loc[inside["is_pilot"], "code"].tolist() if pilots is None
                    else [int(c) for c in pilots])
     pilot_rows = cells[cells["code"].isin(pilot_codes)]
-    outlines = PatchCollection(
-        [PathPatch(maps.to_path(g)) for g in pilot_rows["geometry"]], facecolor="none",
-        edgecolor="black", linewidth=0.9 * line_scale, gid="pilots", zorder=5)
+    outlines = _patches(pilot_rows["geometry"], facecolor="none", edgecolor="black",
+                        linewidth=0.9 * line_scale, gid="pilots", zorder=5)
     outlines.set_path_effects([patheffects.withStroke(linewidth=2.2 * line_scale,
                                                       foreground="white")])
     ax.add_collection(outlines)
-    if label_pilots:
-        for row in pilot_rows.itertuples():
-            ax.annotate(short_name(row.name_en), (row.lon, row.lat), xytext=(3, 3),
-                        textcoords="offset points", fontsize=6, path_effects=_HALO,
-                        zorder=6, gid="pilot_label")
     maps.set_map_frame(ax, bounds or maps.extent(region_codes), ticks=ticks,
                        scale_bar=scale_bar)
     if colorbar:
@@ -387,7 +380,56 @@ def county_map(values: pd.Series, *, ax: Axes | None = None, label: str = "",
     if legend:
         _map_legend(ax, pilots=bool(pilot_codes), outside=not outside.empty)
     ax.set_title(title)
+    if label_pilots:
+        label_points(ax, [short_name(n) for n in pilot_rows["name_en"]],
+                     pilot_rows["lon"].to_numpy(), pilot_rows["lat"].to_numpy())
     return ax
+
+
+#: Label positions tried in turn: (direction of the offset, alignment).
+_LABEL_SPOTS = (((1, 0.6), "left", "bottom"), ((1, -0.6), "left", "top"),
+                ((-1, 0.6), "right", "bottom"), ((-1, -0.6), "right", "top"),
+                ((0, 1), "center", "bottom"), ((0, -1), "center", "top"),
+                ((1, 0), "left", "center"), ((-1, 0), "right", "center"))
+
+
+def label_points(ax: Axes, labels: Sequence[str], lon: np.ndarray, lat: np.ndarray) -> None:
+    """Name points on a map, moving each label around its point to avoid the others.
+
+    Each label tries eight spots around its point, near and then farther, and
+    takes the first that overlaps no label placed before it (else the spot with
+    the least overlap). Call last: the figure is laid out first so that the
+    labels' sizes on the map are final.
+    """
+    ax.figure.draw_without_rendering()
+    renderer = ax.figure.canvas.get_renderer()
+    placed: list[Any] = []
+    for text, x, y in zip(labels, lon, lat, strict=True):
+        best = None
+        for distance in (3.0, 7.0):
+            for (dx, dy), ha, va in _LABEL_SPOTS:
+                label = ax.annotate(text, (x, y), xytext=(dx * distance, dy * distance),
+                                    textcoords="offset points", ha=ha, va=va, fontsize=6,
+                                    path_effects=_HALO, zorder=6, gid="pilot_label")
+                box = label.get_window_extent(renderer)
+                overlap = sum(_overlap_area(box, other) for other in placed)
+                if best is None or overlap < best[0]:
+                    if best is not None:
+                        best[1].remove()
+                    best = (overlap, label, box)
+                else:
+                    label.remove()
+                if overlap == 0:
+                    break
+            if best[0] == 0:
+                break
+        placed.append(best[2])
+
+
+def _overlap_area(a: Any, b: Any) -> float:
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w * h if w > 0 and h > 0 else 0.0
 
 
 def short_name(name_en: str) -> str:
@@ -396,6 +438,27 @@ def short_name(name_en: str) -> str:
         if name_en.endswith(suffix):
             return name_en.removesuffix(suffix)
     return name_en
+
+
+def _patches(geometries: Any, **kw: Any) -> PatchCollection:
+    """One patch per polygon (holes kept), as a single collection."""
+    return PatchCollection([PathPatch(maps.to_path(g)) for g in geometries], **kw)
+
+
+def _background(ax: Axes, cells: pd.DataFrame, region_codes: Sequence[int], *, outside: str,
+                inside: str, edge: str) -> None:
+    """Counties as plain cells (the region in ``inside``), then the borders."""
+    rest = cells.drop(index=list(region_codes))
+    ax.add_collection(_patches(rest["geometry"], facecolor=outside, edgecolor="white",
+                               linewidth=0.25, zorder=0))
+    ax.add_collection(_patches(cells.loc[list(region_codes), "geometry"], facecolor=inside,
+                               edgecolor=edge, linewidth=0.25, zorder=0, gid="region"))
+    _draw_borders(ax)
+
+
+def _default_scenario(rs: Any, baseline: str | None) -> str:
+    """The first scenario that is not the baseline (or the first, if it is alone)."""
+    return next((s for s in rs.scenarios if s != baseline), rs.scenarios[0])
 
 
 def _extend(finite: np.ndarray, norm: Normalize) -> str:
@@ -460,7 +523,7 @@ def county_values(results: Any, variable_name: str, *, scenario: str | None = No
     rs = as_results_set(results)
     year = final_year(rs, year)
     if scenario is None:
-        scenario = next((s for s in rs.scenarios if s != baseline), rs.scenarios[0])
+        scenario = _default_scenario(rs, baseline)
     if baseline is None:
         s = analysis.levels(rs, variable_name, level="county", scenarios=[scenario])
     else:
@@ -486,7 +549,7 @@ def scenario_map(results: Any, variable_name: str, *, scenario: str | None = Non
     year = final_year(rs, year)
     values = county_values(rs, variable_name, scenario=scenario, baseline=baseline,
                            relative=relative, year=year)
-    scenario = scenario or next((s for s in rs.scenarios if s != baseline), rs.scenarios[0])
+    scenario = scenario or _default_scenario(rs, baseline)
     label = axis_label(variable_name, difference=baseline is not None, relative=relative)
     if title is None:
         title = f"{scenario}: {variable(variable_name).label}, {year}"
@@ -609,14 +672,7 @@ def network_map(network: Any, *, ax: Axes | None = None, region: Sequence[int] |
     region_codes = [int(c) for c in (network.region.codes if region is None else region)]
     cells = maps.county_cells().set_index("code")
     ax = ax if ax is not None else style.figure("single", aspect=0.72)[1]
-    inside = cells.loc[region_codes]
-    ax.add_collection(PatchCollection(
-        [PathPatch(maps.to_path(g)) for g in cells["geometry"]], facecolor="white",
-        edgecolor="none", zorder=0))
-    ax.add_collection(PatchCollection(
-        [PathPatch(maps.to_path(g)) for g in inside["geometry"]], facecolor="#F0F0F0",
-        edgecolor="none", zorder=0, gid="region"))
-    _draw_borders(ax)
+    _background(ax, cells, region_codes, outside="white", inside="#F0F0F0", edge="none")
     xy = cells[["lon", "lat"]]
     p = network.params
     speed = edges["speed_kmh"].to_numpy(dtype=float).copy()
@@ -743,14 +799,8 @@ def flow_map(results: Any, *, kind: str = "migrants", top: int = 20,
     volume = volume.sort_values(ascending=False).head(top)
     region_codes = sorted(rs.county_year["code"].unique())
     ax = ax if ax is not None else style.figure("single", aspect=0.72)[1]
-    inside = cells.loc[region_codes]
-    ax.add_collection(PatchCollection(
-        [PathPatch(maps.to_path(g)) for g in cells.drop(index=region_codes)["geometry"]],
-        facecolor=style.OUTSIDE_COLOR, edgecolor="white", linewidth=0.25, zorder=0))
-    ax.add_collection(PatchCollection(
-        [PathPatch(maps.to_path(g)) for g in inside["geometry"]], facecolor="#F7F7F7",
-        edgecolor="#DDDDDD", linewidth=0.25, zorder=0, gid="region"))
-    _draw_borders(ax)
+    _background(ax, cells, region_codes, outside=style.OUTSIDE_COLOR, inside="#F7F7F7",
+                edge="#DDDDDD")
     vmax = float(volume.max())
     color = style.OKABE_ITO["blue"] if kind == "migrants" else style.OKABE_ITO["vermillion"]
 
@@ -768,16 +818,15 @@ def flow_map(results: Any, *, kind: str = "migrants", top: int = 20,
                zorder=9)
     maps.set_map_frame(ax, bounds or maps.extent(region_codes))
     unit = "persons per year" if kind == "migrants" else "bn yuan per year"
+    what = "Migration" if kind == "migrants" else "Investment"
     span = f"{f['year'].min()}–{f['year'].max()}" if n_years > 1 else f"{f['year'].min()}"
-    what = "migration" if kind == "migrants" else "investment"
     apart = f" ≥ {min_km:g} km" if min_km > 0 else ""
-    ax.set_title(f"{scenario}: largest {len(volume)} {what} flows{apart}, {span}"
-                 if title is None else title)
+    ax.set_title(f"{what}, {scenario}: top {len(volume)}{apart}" if title is None else title)
     if legend:
         steps = _nice_steps(vmax)
         handles = [Line2D([], [], color=color, lw=lw(v), label=f"{v:,.{_digits(v)}f}")
                    for v in steps]
-        _legend_below(ax, handles, title=unit)
+        _legend_below(ax, handles, title=f"{unit}, mean {span}")
     return ax
 
 

@@ -176,7 +176,8 @@ def test_network_map_draws_every_edge(baseline):
 def test_flow_map_draws_the_top_flows(results):
     ax = plots.flow_map(results, top=12, scenario="baseline")
     assert len(gid(ax, "flow")) == 12
-    assert ax.get_legend().get_title().get_text() == "persons per year"
+    assert ax.get_legend().get_title().get_text() == "persons per year, mean 2021–2025"
+    assert ax.get_title() == "Migration, baseline: top 12"
     far = plots.flow_map(results, top=5, min_km=100, kind="investment_bn_yuan")
     assert len(gid(far, "flow")) == 5 and "≥ 100 km" in far.get_title()
     with pytest.raises(sim.InputError, match="unknown flow kind"):
