@@ -265,3 +265,11 @@ def test_plot_single_figures_and_bad_input(results, tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
     code, _, err = countysim(capsys, "plot", "sigma", results.source, "--variable", "theil")
     assert code == 2 and "plot sigma takes no --variable" in err
+
+
+def test_compare_needs_a_scenario_besides_the_baseline(results, tmp_path):
+    from sim.figures import write_comparison
+
+    with pytest.raises(sim.InputError, match="nothing to compare: the folder holds only "
+                                             "the baseline 'baseline'"):
+        write_comparison(results.select(["baseline"]), "baseline", tmp_path)
