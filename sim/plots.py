@@ -290,7 +290,8 @@ def county_map(values: pd.Series, *, ax: Axes | None = None, label: str = "",
                label_pilots: bool = True, colorbar: bool = True, title: str = "",
                bounds: tuple[float, float, float, float] | None = None,
                ticks: bool = True, scale_bar: bool = True, legend: bool = True,
-               robust: bool = True, line_scale: float = 1.0) -> Axes:
+               robust: bool = True, line_scale: float = 1.0,
+               outline_label: str = "pilot county (2020)") -> Axes:
     """Counties coloured by a value, drawn as Voronoi cells of their seats.
 
     Args:
@@ -316,6 +317,7 @@ def county_map(values: pd.Series, *, ax: Axes | None = None, label: str = "",
             few extreme counties (the cores) do not wash out the rest; values
             beyond show as colour-bar extensions.
         line_scale: factor on border and outline widths (below 1 for small panels).
+        outline_label: legend text of the outlined counties.
 
     Returns:
         The Axes. Its collections have gids ``counties`` (one path per county
@@ -378,7 +380,8 @@ def county_map(values: pd.Series, *, ax: Axes | None = None, label: str = "",
         cb.ax.tick_params(labelsize=6)
         cb.outline.set_linewidth(0.4)
     if legend:
-        _map_legend(ax, pilots=bool(pilot_codes), outside=not outside.empty)
+        _map_legend(ax, pilots=outline_label if pilot_codes else None,
+                    outside=not outside.empty)
     ax.set_title(title)
     if label_pilots:
         label_points(ax, [short_name(n) for n in pilot_rows["name_en"]],
@@ -483,11 +486,10 @@ def _draw_borders(ax: Axes, scale: float = 1.0) -> None:
                                      zorder=4, gid="province_border"))
 
 
-def _map_legend(ax: Axes, *, pilots: bool, outside: bool, extra: Sequence[Any] = ()) -> None:
-    handles = list(extra)
+def _map_legend(ax: Axes, *, pilots: str | None, outside: bool) -> None:
+    handles = []
     if pilots:
-        handles.append(Patch(facecolor="none", edgecolor="black", lw=1.0,
-                             label="pilot county (2020)"))
+        handles.append(Patch(facecolor="none", edgecolor="black", lw=1.0, label=pilots))
     if outside:
         handles.append(Patch(facecolor=style.OUTSIDE_COLOR, edgecolor="#BBBBBB", lw=0.4,
                              label="outside the region"))
