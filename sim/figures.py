@@ -184,7 +184,7 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
         definition = scenario_definition(rs, baseline)
         net = plots.network_for(definition, year)
         fig, ax = style.figure("single", aspect=0.72)
-        plots.network_map(net, ax=ax)
+        plots.network_map(net, ax=ax, title=f"{baseline}: network, {net.year}")
         return fig, (f"Infrastructure network of {baseline} in {year}: roads (grey) and rail "
                      "sections coloured by opening year, line width by design speed. Access "
                      "and rest-of-China links are not drawn.")
@@ -231,8 +231,11 @@ def scenario_definition(rs: ResultsSet, name: str) -> dict[str, Any]:
     """The definition of a scenario from the folder's manifests, else a plain one.
 
     Run manifests hold ``scenario_definition``; without one (e.g. a batch manifest
-    of another shape) the scenario is rebuilt without levers from the region and
-    years of the results, which is exact for a baseline.
+    of another shape) a scenario without levers is rebuilt from the region and
+    years of the results (exact for a baseline with default parameters).
+
+    Raises:
+        InputError: no definition, and the scenario has levers.
     """
     manifests = [rs.manifest, *rs.manifest.get("runs", [])]
     listed = rs.manifest.get("scenarios")
@@ -244,6 +247,11 @@ def scenario_definition(rs: ResultsSet, name: str) -> dict[str, Any]:
         definition = m.get("scenario_definition") or m.get("definition")
         if isinstance(definition, dict) and definition.get("name") == name:
             return definition
+    levers = rs.levers_year
+    if levers is not None and not levers.empty and (levers["scenario"] == name).any():
+        raise InputError(f"the manifests here do not define scenario '{name}', and it has "
+                         "levers, so its network cannot be rebuilt; draw it from its file: "
+                         "countysim plot network scenarios/<file>.toml", source=rs.label)
     n = rs.county_year["code"].nunique()
     return {"name": name, "region": "sichuan_chongqing" if n > 200 else "ccec",
             "start_year": rs.years[0], "end_year": rs.years[-1]}

@@ -273,3 +273,9 @@ def test_compare_needs_a_scenario_besides_the_baseline(results, tmp_path):
     with pytest.raises(sim.InputError, match="nothing to compare: the folder holds only "
                                              "the baseline 'baseline'"):
         write_comparison(results.select(["baseline"]), "baseline", tmp_path)
+
+
+def test_network_of_a_lever_scenario_needs_its_definition(results, capsys):
+    code, _, err = countysim(capsys, "plot", "network", results.source, "--scenario",
+                             "rail_link")
+    assert code == 2 and "do not define scenario 'rail_link'" in err

@@ -147,6 +147,8 @@ def _network(args: argparse.Namespace):
         name = args.scenario or (args.baseline or rs.scenarios[0])
         rs.require_scenario(name)
         definition = scenario_definition(rs, name)
+    network = plots.network_for(definition, args.year)
+    name = definition.get("name") if isinstance(definition, dict) else definition.stem
     fig, ax = style.figure(args.width, aspect=0.72)
-    plots.network_map(plots.network_for(definition, args.year), ax=ax)
+    plots.network_map(network, ax=ax, title=f"{name}: network, {network.year}")
     return fig
