@@ -1,0 +1,199 @@
+"""Scenario versus baseline: paired differences and replicate bands.
+
+Runs are paired by replicate (and by swept parameter values, in a batch that
+sweeps them): replicate *k* of a scenario and replicate *k* of the baseline use
+the same seed (common random numbers), so their difference removes most of the
+stochastic noise that two independent runs would differ by. Bands are
+percentiles of the paired differences over replicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from sim.analysis.store import ResultsSet
+from sim.analysis.variables import CONTRACT_COLUMNS, ID_COLUMNS
+from sim.errors import InputError
+
+LEVELS = ("region", "county")
+#: Default band: the 5th to the 95th percentile over replicates (a 90 % band).
+BAND = (5.0, 95.0)
+_NOT_VARIABLES = {*ID_COLUMNS, "year", "code", "origin", "destination"}
+
+
+def table_for(rs: ResultsSet, level: str) -> pd.DataFrame:
+    """The region-year or county-year table of a results set."""
+    if level not in LEVELS:
+        raise InputError(f"unknown level '{level}'; allowed: {', '.join(LEVELS)}")
+    return rs.region_year if level == "region" else rs.county_year
+
+
+def variables(rs: ResultsSet, level: str = "region") -> list[str]:
+    """Numeric output columns that can be compared at a level."""
+    table = table_for(rs, level)
+    return [c for c in table.columns if c in CONTRACT_COLUMNS and c not in _NOT_VARIABLES
+            and pd.api.types.is_numeric_dtype(table[c]) and table[c].dtype != bool]
+
+
+def check_variable(rs: ResultsSet, variable: str, level: str = "region") -> None:
+    """Raise :class:`InputError` unless ``variable`` is a numeric column at ``level``."""
+    allowed = variables(rs, level)
+    if variable not in allowed:
+        raise InputError(f"unknown {level} variable '{variable}'; allowed: "
+                         + ", ".join(allowed), source=rs.label)
+
+
+def pair_keys(rs: ResultsSet) -> list[str]:
+    """Columns on which scenario runs are paired with baseline runs."""
+    return ["replicate", *rs.parameter_columns]
+
+
+def paired_differences(rs: ResultsSet, variable: str, baseline: str = "baseline", *,
+                       level: str = "region", relative: bool = False,
+                       scenarios: Sequence[str] | None = None) -> pd.DataFrame:
+    """Scenario minus baseline for each paired run, year (and county).
+
+    Args:
+        rs: the results.
+        variable: a numeric column of the region-year or county-year table.
+        baseline: the reference scenario.
+        level: ``"region"`` or ``"county"``.
+        relative: differences in % of the baseline value instead of absolute.
+        scenarios: the scenarios to compare (default: all but the baseline).
+
+    Returns:
+        One row per scenario, replicate, year (and county) with ``value``,
+        ``baseline_value`` and ``difference``.
+
+    Raises:
+        InputError: unknown baseline, scenario or variable, or a scenario run
+            without a baseline run of the same replicate.
+    """
+    rs.require_scenario(baseline, "baseline")
+    check_variable(rs, variable, level)
+    scenarios = [s for s in (scenarios or rs.scenarios) if s != baseline]
+    for name in scenarios:
+        rs.require_scenario(name)
+    where = ["year", "code"] if level == "county" else ["year"]
+    extra = [c for c in ("name_en", "province", "is_pilot") if level == "county"]
+    return difference_table(table_for(rs, level), variable, baseline, keys=pair_keys(rs),
+                            where=where, extra=extra, relative=relative,
+                            scenarios=scenarios, label=rs.label)
+
+
+def difference_table(table: pd.DataFrame, variable: str, baseline: str, *,
+                     keys: Sequence[str], where: Sequence[str], scenarios: Sequence[str],
+                     extra: Sequence[str] = (), relative: bool = False,
+                     label: str | None = None) -> pd.DataFrame:
+    """Pair the rows of each scenario with the baseline's and take differences.
+
+    Args:
+        table: a tidy table with ``scenario``, the pairing ``keys``, the
+            ``where`` columns (year, code) and ``variable``.
+        variable: the column to difference.
+        baseline: the reference scenario.
+        keys: columns runs are paired on (replicate, swept parameters).
+        where: columns rows are matched on within a run pair.
+        scenarios: the scenarios to compare, in output order.
+        extra: columns carried along (e.g. county names).
+        relative: % of the baseline value instead of absolute differences.
+        label: folder named in errors.
+
+    Returns:
+        ``scenario``, keys, where, extra, ``value``, ``baseline_value``, ``difference``.
+    """
+    keys, where = list(keys), list(where)
+    base = table.loc[table["scenario"] == baseline, [*keys, *where, variable]].rename(
+        columns={variable: "baseline_value"})
+    other = table.loc[table["scenario"].isin(scenarios),
+                      ["scenario", *keys, *where, *extra, variable]].rename(
+        columns={variable: "value"})
+    _check_pairs(label, base[keys], other[["scenario", *keys]], keys)
+    merged = other.merge(base, on=[*keys, *where], how="left", validate="many_to_one")
+    if relative:
+        merged["difference"] = 100.0 * (merged["value"] / merged["baseline_value"] - 1.0)
+    else:
+        merged["difference"] = merged["value"] - merged["baseline_value"]
+    order = {name: i for i, name in enumerate(scenarios)}
+    return merged.sort_values(["scenario", *keys, *where],
+                              key=lambda s: s.map(order) if s.name == "scenario" else s,
+                              kind="stable").reset_index(drop=True)
+
+
+def _check_pairs(label: str | None, base: pd.DataFrame, other: pd.DataFrame,
+                 keys: list[str]) -> None:
+    """Every scenario run needs a baseline run with the same pairing keys."""
+    present = base.drop_duplicates().assign(_paired=True)
+    runs = other.drop_duplicates().merge(present, on=keys, how="left")
+    missing = runs[runs["_paired"].isna()]
+    if not missing.empty:
+        row = missing.iloc[0]
+        raise InputError(f"scenario '{row['scenario']}' replicate {row['replicate']} has no "
+                         "baseline run with the same replicate; baseline replicates: "
+                         + ", ".join(str(r) for r in sorted(base["replicate"].unique())),
+                         source=label)
+
+
+def summarise(table: pd.DataFrame, value: str, by: Sequence[str],
+              band: tuple[float, float] = BAND) -> pd.DataFrame:
+    """Mean, median and percentile band of ``value`` over replicates.
+
+    Returns:
+        One row per group of ``by`` with ``mean``, ``median``, ``low``, ``high``
+        (the ``band`` percentiles) and ``n`` (finite values). The band is kept in
+        ``.attrs["band"]``.
+    """
+    lo, hi = band
+    if not 0 <= lo < hi <= 100:
+        raise InputError(f"band ({lo}, {hi}) must be two percentiles with 0 ≤ low < high ≤ 100")
+    g = table.groupby(list(by), sort=False)[value]
+    out = pd.DataFrame({
+        "mean": g.mean(),
+        "median": g.median(),
+        "low": g.quantile(lo / 100),
+        "high": g.quantile(hi / 100),
+        "n": g.count(),
+    }).reset_index()
+    out.attrs["band"] = (lo, hi)
+    return out
+
+
+def levels(rs: ResultsSet, variable: str, *, level: str = "region",
+           scenarios: Sequence[str] | None = None, band: tuple[float, float] = BAND
+           ) -> pd.DataFrame:
+    """A variable's mean and band over replicates, per scenario and year (and county)."""
+    check_variable(rs, variable, level)
+    table = table_for(rs, level)
+    if scenarios is not None:
+        for name in scenarios:
+            rs.require_scenario(name)
+        table = table[table["scenario"].isin(scenarios)]
+    by = ["scenario", "year", "code"] if level == "county" else ["scenario", "year"]
+    return summarise(table, variable, by, band)
+
+
+def compare(rs: ResultsSet, variable: str, baseline: str = "baseline", *,
+            level: str = "region", relative: bool = False,
+            scenarios: Sequence[str] | None = None, band: tuple[float, float] = BAND
+            ) -> pd.DataFrame:
+    """Mean and band of scenario-minus-baseline differences per scenario and year.
+
+    The band is taken over paired replicates (see :func:`paired_differences`,
+    whose arguments this shares). County level adds a ``code`` column.
+    """
+    diff = paired_differences(rs, variable, baseline, level=level, relative=relative,
+                              scenarios=scenarios)
+    by = ["scenario", "year", "code"] if level == "county" else ["scenario", "year"]
+    return summarise(diff, "difference", by, band)
+
+
+def final_year(rs: ResultsSet, year: int | None = None) -> int:
+    """``year`` if it was recorded (default: the last recorded year)."""
+    if year is None:
+        return rs.years[-1]
+    if year not in rs.years:
+        raise InputError(f"year {year} was not recorded; years: {rs.years[0]}–{rs.years[-1]}",
+                         source=rs.label)
+    return int(year)
