@@ -239,7 +239,13 @@ def _empty(dtypes: dict[str, str]) -> pd.DataFrame:
     Typed empty tables keep Parquet schemas equal across runs, so batches of runs
     with and without rows read as one dataset.
     """
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+    key = tuple(dtypes.items())
+    if key not in _EMPTY:  # building typed columns costs milliseconds; copies do not
+        _EMPTY[key] = pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+    return _EMPTY[key].copy()
+
+
+_EMPTY: dict[tuple, pd.DataFrame] = {}
 
 
 def _constant(value: Any, size: int) -> Any:

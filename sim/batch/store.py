@@ -284,6 +284,10 @@ class Batch:
             else filters
         df = data.to_table(columns=list(columns) if columns is not None else None,
                            filter=expression).to_pandas()
+        for name in df.columns:  # only labels present, in sorted order, whatever was read
+            if isinstance(df[name].dtype, pd.CategoricalDtype):
+                labels = df[name].cat.remove_unused_categories()
+                df[name] = labels.cat.reorder_categories(sorted(labels.cat.categories))
         order = [c for c in ("scenario", *self.sweep, "replicate", *ROW_KEYS.get(table, ()))
                  if c in df.columns]
         return df.sort_values(order, kind="stable").reset_index(drop=True) if order else df
