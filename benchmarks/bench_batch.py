@@ -41,32 +41,46 @@ from pathlib import Path
 import pandas as pd
 
 import sim
+import sim.batch.spec
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 
 
-def spec(replicates: int, seed: int = 1) -> sim.BatchSpec:
+def spec(replicates: int, seed: int = 1, tables=sim.batch.spec.TABLES) -> sim.BatchSpec:
     """The ccec 2020→2025 baseline with ``replicates`` stochastic replicates."""
     return sim.BatchSpec(scenarios=(sim.load_scenario(BASELINE),), name="bench",
-                         replicates=replicates, seed=seed)
+                         replicates=replicates, seed=seed, tables=tables)
 
 
-def bare_loop(batch: sim.BatchSpec) -> float:
-    """Seconds per run of plain ``sim.run`` calls for the batch's runs."""
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its finished child processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def bare_loop(batch: sim.BatchSpec) -> tuple[float, float]:
+    """Wall and CPU seconds per run of plain ``sim.run`` calls for the batch's runs."""
     plan = sim.plan_batch(batch)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     for r in plan:
         sim.run(r.scenario, seed=r.seed, replicate=r.replicate)
-    return (time.perf_counter() - t0) / len(plan)
+    return (time.perf_counter() - t0) / len(plan), (cpu_seconds() - c0) / len(plan)
 
 
-def batch_run(batch: sim.BatchSpec, root: Path, **kw) -> tuple[float, float, sim.Batch]:
-    """Seconds per run (wall, from call to return), steady-state runs/s, and the batch."""
+def batch_run(batch: sim.BatchSpec, root: Path, **kw) -> tuple[float, float, float]:
+    """Wall seconds per run (call to return), steady-state runs/s, CPU seconds per run.
+
+    CPU counts this process and the workers (processes that have ended are counted
+    by the operating system once they exit, which they do when the batch returns).
+    """
     out = root / f"b{time.perf_counter_ns()}"
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     result = sim.run_batch(batch, out, progress=False, **kw)
     wall = time.perf_counter() - t0
-    return wall / result.session["ran"], steady_rate(result.runs), result
+    time.sleep(0.5)  # let Dask's worker processes exit and be counted
+    n = result.session["ran"]
+    return wall / n, steady_rate(result.runs), (cpu_seconds() - c0) / n
 
 
 def steady_rate(runs: pd.DataFrame) -> float:
@@ -88,20 +102,27 @@ def throughput(args: argparse.Namespace, root: Path) -> None:
     print(f"countysim {sim.__version__}; ccec 2020→2025 baseline, stochastic; {os.cpu_count()} "
           f"CPUs; load average before: {os.getloadavg()[0]:.2f}\n")
     sim.run(BASELINE, seed=0)  # warm-up: data, network, caches of this process
-    bare, serial = [], []
+    bare, serial, region_only = [], [], []
     per_round = max(10, n // args.rounds)
     for i in range(args.rounds):
         b = spec(per_round, seed=100 + i)
         bare.append(bare_loop(b))
-        serial.append(batch_run(b, root, executor="serial")[0])
-    t_bare, t_serial = statistics.median(bare), statistics.median(serial)
-    print(f"bare sim.run loop (this process)        : {1 / t_bare:6.1f} runs/s "
-          f"({1000 * t_bare:.1f} ms per run; median of {args.rounds} rounds of {per_round})")
-    print(f"serial batch (this process, with files) : {1 / t_serial:6.1f} runs/s "
-          f"({1000 * t_serial:.1f} ms per run)")
-    overhead = t_serial / t_bare - 1
-    print(f"batch-layer overhead                    : {100 * overhead:+6.1f}% per run "
-          f"({1000 * (t_serial - t_bare):+.1f} ms)   (goal ≤ 20%)\n")
+        serial.append(batch_run(b, root, executor="serial")[::2])
+        region_only.append(batch_run(spec(per_round, seed=100 + i, tables=("region_year",)),
+                                     root, executor="serial")[::2])
+    (w_bare, c_bare), (w_serial, c_serial), (_, c_region) = (
+        tuple(statistics.median(x) for x in zip(*runs, strict=True))
+        for runs in (bare, serial, region_only))
+    print(f"bare sim.run loop (this process)        : {1 / w_bare:6.1f} runs/s, "
+          f"{1000 * w_bare:5.1f} ms wall, {1000 * c_bare:5.1f} ms CPU per run "
+          f"(median of {args.rounds} rounds of {per_round})")
+    print(f"serial batch (this process, with files) : {1 / w_serial:6.1f} runs/s, "
+          f"{1000 * w_serial:5.1f} ms wall, {1000 * c_serial:5.1f} ms CPU per run")
+    print(f"batch-layer overhead                    : {100 * (w_serial / w_bare - 1):+6.1f}% "
+          f"wall, {100 * (c_serial / c_bare - 1):+6.1f}% CPU   (goal ≤ 20%)")
+    print(f"  of which writing county_year, levers_year: {1000 * (c_serial - c_region):5.1f} ms "
+          f"CPU per run; the rest (region_year part, runs table, manifest, dispatch): "
+          f"{1000 * (c_region - c_bare):5.1f} ms ({100 * (c_region / c_bare - 1):+.1f}%)\n")
 
     rates = {}
     configs = [("1 local process", {"executor": "processes", "workers": 1}),
@@ -113,19 +134,19 @@ def throughput(args: argparse.Namespace, root: Path) -> None:
     except ImportError:
         print("(Dask not installed: pip install 'countysim[cluster]' to benchmark it)")
     for label, kw in configs:
-        per_run, steady, _ = batch_run(spec(n, seed=7), root, **kw)
-        rates[label] = (1 / per_run, steady)
-        print(f"{label:<30}: {1 / per_run:6.1f} runs/s wall (start-up included), "
-              f"{steady:6.1f} runs/s steady   [{n} runs]")
-    one, two = rates["1 local process"], rates["2 local processes"]
-    print(f"\nscaling 1 → 2 local processes           : {100 * two[0] / (2 * one[0]):5.1f}% "
-          f"of linear (wall), {100 * two[1] / (2 * one[1]):5.1f}% (steady)   (goal ≥ 80%)")
-    if "Dask LocalCluster, 2 workers" in rates:
-        d = rates["Dask LocalCluster, 2 workers"]
-        print(f"scaling 1 process → 2 Dask workers      : {100 * d[0] / (2 * one[0]):5.1f}% "
-              f"of linear (wall), {100 * d[1] / (2 * one[1]):5.1f}% (steady)")
-    print(f"\nload average after: {os.getloadavg()[0]:.2f} (other programs on the machine "
-          "slow every figure above)")
+        per_run, steady, cpu = batch_run(spec(n, seed=7), root, **kw)
+        rates[label] = (1 / per_run, steady, cpu)
+        print(f"{label:<29}: {1 / per_run:6.1f} runs/s wall (start-up included), "
+              f"{steady:6.1f} runs/s steady, {1000 * cpu:5.1f} ms CPU per run   [{n} runs]")
+    one = rates["1 local process"]
+    for label in ("2 local processes", "Dask LocalCluster, 2 workers"):
+        if label in rates:
+            two = rates[label]
+            print(f"scaling 1 process → {label:<28}: {100 * two[0] / (2 * one[0]):5.1f}% "
+                  f"of linear (wall), {100 * two[1] / (2 * one[1]):5.1f}% (steady); "
+                  f"CPU per run {100 * (two[2] / one[2] - 1):+5.1f}%   (goal ≥ 80%)")
+    print(f"\nload average after: {os.getloadavg()[0]:.2f} (other programs on the machine slow "
+          "the wall-clock figures; CPU per run is what the batch itself costs)")
 
 
 def memory(args: argparse.Namespace, root: Path) -> None:

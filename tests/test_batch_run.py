@@ -73,6 +73,18 @@ def part_stamps(out: Path, run_ids) -> dict[tuple[str, str], int]:
             for t in ("county_year", "region_year") for rid in run_ids}
 
 
+def resume_and_check(spec, out: Path, tables, planned: int, at_least: int) -> sim.Batch:
+    """Resume an interrupted batch; check that exactly the runs not done were run."""
+    done_before = done_runs(out, tables)
+    assert at_least <= len(done_before) < planned
+    stamps = part_stamps(out, done_before)
+    resumed = sim.run_batch(spec, out, executor="serial", resume=True, progress=False)
+    assert resumed.session["ran"] == planned - len(done_before)
+    assert part_stamps(out, done_before) == stamps  # done runs were not recomputed
+    assert resumed.counts() == {"done": planned, "failed": 0, "missing": 0}
+    return resumed
+
+
 # -- executors ---------------------------------------------------------------------------
 
 
@@ -215,12 +227,7 @@ def test_resume_after_a_worker_process_is_killed(spec, serial, tmp_path):
                           chunk_size=1)
     finally:
         killer.join()
-    done_before = done_runs(out, TABLES)
-    assert 2 <= len(done_before) < 8
-    stamps = part_stamps(out, done_before)
-    resumed = sim.run_batch(spec, out, executor="serial", resume=True, progress=False)
-    assert resumed.session["ran"] == 8 - len(done_before)
-    assert part_stamps(out, done_before) == stamps
+    resumed = resume_and_check(spec, out, TABLES, planned=8, at_least=2)
     assert_same_tables(serial, resumed)
 
 
@@ -240,12 +247,7 @@ def test_resume_after_the_whole_process_is_killed(scenario_files, tmp_path):
         proc.kill()
         proc.wait()
     tables = ("county_year", "region_year", "levers_year")
-    done_before = done_runs(out, tables)
-    assert 3 <= len(done_before) < 30
-    stamps = part_stamps(out, done_before)
-    resumed = sim.run_batch(batch_file, out, executor="serial", resume=True, progress=False)
-    assert resumed.session["ran"] == 30 - len(done_before)
-    assert part_stamps(out, done_before) == stamps
+    resumed = resume_and_check(batch_file, out, tables, planned=30, at_least=3)
     assert not list(out.rglob(".*.tmp"))
     fresh = sim.run_batch(batch_file, tmp_path / "fresh", executor="serial", progress=False)
     assert_same_tables(fresh, resumed, tables=tables)
@@ -322,3 +324,22 @@ def test_command_line_batch_and_status(scenario_files, tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert status.returncode == 0, status.stderr
     assert status.stdout.startswith(f"cli ({out}): 2 runs: 2 done, 0 failed, 0 missing\n")
+
+
+def test_dask_tasks_are_impure_with_distinct_keys(spec):
+    """Dask must never merge two submissions of the same chunk (purity caching)."""
+    submitted = []
+
+    class RecordingClient:
+        def submit(self, fn, *args, **kw):
+            submitted.append((fn, args, kw))
+
+    pool = execute._DaskPool.__new__(execute._DaskPool)
+    pool.client = RecordingClient()
+    chunk = sim.plan_batch(spec)[:2]
+    pool.submit(chunk, "out", ("region_year",))
+    pool.submit(chunk, "out", ("region_year",))
+    (fn1, args1, kw1), (fn2, args2, kw2) = submitted
+    assert fn1 is fn2 is execute.run_chunk and args1 == args2
+    assert kw1["pure"] is False and kw2["pure"] is False
+    assert kw1["key"] != kw2["key"]

@@ -24,6 +24,7 @@ import sys
 import time
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,7 +116,8 @@ def describe_error(err: BaseException) -> str:
     if frames:
         path = Path(frames[-1].filename)
         parts = path.parts
-        shown = str(Path(*parts[parts.index("sim"):])) if "sim" in parts else path.name
+        last = len(parts) - 1 - parts[::-1].index("sim") if "sim" in parts else None
+        shown = str(Path(*parts[last:])) if last is not None else path.name
         where = f" (at {shown}:{frames[-1].lineno})"
     return f"{type(err).__name__}: {message}{where}"
 
@@ -216,7 +218,11 @@ class _DaskPool(_Pool):
         else:
             self.label = "Dask client"
         self.client = client
-        self.workers = max(1, sum(client.nthreads().values()))
+
+    @property
+    def workers(self) -> int:
+        """Worker threads now in the cluster (workers may join and leave while it runs)."""
+        return max(1, sum(self.client.nthreads().values()))
 
     def submit(self, chunk: list[RunSpec], out: str, tables: Sequence[str]) -> Any:
         # Runs are not pure functions of their arguments in Dask's sense (they write
@@ -319,12 +325,19 @@ def run_batch(spec: BatchSpec | str | Path | Mapping[str, Any], out: str | Path 
     bar = _progress_bar(len(todo), spec.name, show)
     last_write = time.monotonic()
 
+    # Seconds of the latest successful runs, for sizing chunks.
+    recent: deque[float] = deque(
+        (r["seconds"] for r in records.values()
+         if r["status"] == "done" and np.isfinite(r["seconds"])), maxlen=50)
+
     def on_records(batch_records: list[dict]) -> None:
         nonlocal last_write
         for rec in batch_records:
             records[rec.pop("run_id")] = rec
             stats["ran"] += 1
             stats[rec["status"]] += 1
+            if rec["status"] == "done":
+                recent.append(rec["seconds"])
         if bar is not None:
             bar.update(len(batch_records))
             if stats["failed"]:
@@ -338,7 +351,7 @@ def run_batch(spec: BatchSpec | str | Path | Mapping[str, Any], out: str | Path 
     try:
         if isinstance(pool, _SerialPool):
             chunk_size = 1  # no dispatch to amortise; an interrupt loses nothing
-        chunks = _chunks(todo, pool.workers, chunk_size, records)
+        chunks = _chunks(todo, pool, chunk_size, recent)
         _drive(pool, chunks, str(out.resolve()), tables, pending, on_records)
         finished = True
     except (cf.BrokenExecutor, cf.CancelledError) as err:
@@ -371,9 +384,8 @@ def run_batch(spec: BatchSpec | str | Path | Mapping[str, Any], out: str | Path 
 def _drive(pool: _Pool, chunks: Iterator[list[RunSpec]], out: str, tables: Sequence[str],
            pending: set[Any], on_records: Callable[[list[dict]], None]) -> None:
     """Keep about two chunks per worker in flight until every chunk is back."""
-    window = 1 if isinstance(pool, _SerialPool) else 2 * pool.workers
-
     def fill() -> None:
+        window = 1 if isinstance(pool, _SerialPool) else 2 * pool.workers
         while len(pending) < window:
             chunk = next(chunks, None)
             if chunk is None:
@@ -402,8 +414,8 @@ def _collect_finished(pending: set[Any], on_records: Callable[[list[dict]], None
             pending.discard(future)
 
 
-def _chunks(todo: list[RunSpec], workers: int, chunk_size: int | None,
-            records: Mapping[str, Mapping[str, Any]]) -> Iterator[list[RunSpec]]:
+def _chunks(todo: list[RunSpec], pool: _Pool, chunk_size: int | None,
+            recent: deque[float]) -> Iterator[list[RunSpec]]:
     """Yield chunks of runs, sized from the run times measured so far.
 
     The first chunk of each worker holds one run (nothing is known yet); later
@@ -413,14 +425,13 @@ def _chunks(todo: list[RunSpec], workers: int, chunk_size: int | None,
     i = 0
     first = 0
     while i < len(todo):
+        workers = pool.workers
         if chunk_size is not None:
             size = chunk_size
         elif first < workers:
             size, first = 1, first + 1
         else:
-            seconds = [r["seconds"] for r in records.values()
-                       if r.get("status") == "done" and np.isfinite(r["seconds"])][-50:]
-            per_run = float(np.mean(seconds)) if seconds else CHUNK_SECONDS
+            per_run = float(np.mean(recent)) if recent else CHUNK_SECONDS
             size = max(1, round(CHUNK_SECONDS / max(per_run, 1e-3)))
             size = max(1, min(size, (len(todo) - i) // (2 * workers)))
         yield todo[i:i + size]

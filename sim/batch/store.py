@@ -45,7 +45,8 @@ STATUSES = ("done", "failed", "missing")
 ROW_KEYS = {"region_year": ("year",), "county_year": ("year", "code"),
             "levers_year": ("year", "code", "lever_id"),
             "flows": ("year", "origin", "destination")}
-_ID_COLUMNS = ("run_id", "scenario", "replicate", "seed")
+#: Parts read at a time: Arrow keeps a part's metadata while its dataset lives.
+READ_GROUP = 500
 
 
 def part_path(out: Path, table: str, run_id: str) -> Path:
@@ -237,8 +238,18 @@ class Batch:
             raise InputError(f"this batch has no table {table!r}; it wrote "
                              f"{', '.join(self.tables)}", source=str(self.path))
 
+    def _files(self, table: str, run_ids: Iterable[str] | None) -> list[str]:
+        self._check_table(table)
+        if run_ids is None:
+            runs = self.runs
+            run_ids = runs.loc[runs["status"] == "done", "run_id"]
+        return [str(part_path(self.path, table, rid)) for rid in sorted(run_ids)]
+
     def dataset(self, table: str, run_ids: Iterable[str] | None = None) -> ds.Dataset | None:
-        """A pyarrow dataset over the parts of ``table`` of done runs.
+        """A pyarrow dataset over the parts of ``table`` of done runs, for streaming.
+
+        Arrow keeps each part's metadata once it has been scanned; to read from
+        many thousands of parts, :meth:`read` (which reads in groups) uses less memory.
 
         Args:
             table: the table.
@@ -250,16 +261,15 @@ class Batch:
         Raises:
             InputError: the batch did not write ``table``.
         """
-        self._check_table(table)
-        if run_ids is None:
-            runs = self.runs
-            run_ids = runs.loc[runs["status"] == "done", "run_id"]
-        files = [str(part_path(self.path, table, rid)) for rid in sorted(run_ids)]
+        files = self._files(table, run_ids)
         return ds.dataset(files, format="parquet") if files else None
 
     def read(self, table: str, columns: Sequence[str] | None = None,
              filters: Any = None, *, run_ids: Iterable[str] | None = None) -> pd.DataFrame:
         """One table of the done runs as a tidy DataFrame.
+
+        Parts are read in groups of :data:`READ_GROUP`, so memory holds the result
+        and one group's metadata, whatever the number of runs.
 
         Args:
             table: ``county_year``, ``region_year``, ``levers_year`` or ``flows``.
@@ -272,18 +282,22 @@ class Batch:
             Rows sorted by scenario, swept parameters, replicate and the table's row
             keys (those of them that were read).
         """
-        data = self.dataset(table, run_ids)
-        if data is None:
+        files = self._files(table, run_ids)
+        if not files:
             return pd.DataFrame(columns=list(columns or []))
+        schema = ds.dataset(files[:1], format="parquet").schema
         if columns is not None:
-            unknown = [c for c in columns if c not in data.schema.names]
+            unknown = [c for c in columns if c not in schema.names]
             if unknown:
                 raise InputError(f"{table} has no column {unknown[0]!r}; columns: "
-                                 f"{', '.join(data.schema.names)}", source=str(self.path))
+                                 f"{', '.join(schema.names)}", source=str(self.path))
         expression = pq.filters_to_expression(filters) if isinstance(filters, list) \
             else filters
-        df = data.to_table(columns=list(columns) if columns is not None else None,
-                           filter=expression).to_pandas()
+        parts = [ds.dataset(files[i:i + READ_GROUP], format="parquet", schema=schema)
+                 .to_table(columns=list(columns) if columns is not None else None,
+                           filter=expression)
+                 for i in range(0, len(files), READ_GROUP)]
+        df = pa.concat_tables(parts).to_pandas()
         for name in df.columns:  # only labels present, in sorted order, whatever was read
             if isinstance(df[name].dtype, pd.CategoricalDtype):
                 labels = df[name].cat.remove_unused_categories()
@@ -340,9 +354,8 @@ class Batch:
         done = runs[runs["status"] == "done"]
         parts = []
         for _, ids in done.groupby("scenario", sort=False, observed=True)["run_id"]:
-            data = self.dataset(table, ids)
             if columns is None:
-                columns = [f.name for f in data.schema
+                columns = [f.name for f in self.dataset(table, ids[:1]).schema
                            if pa.types.is_floating(f.type) and f.name not in keys]
             df = self.read(table, columns=[*keys, *columns], run_ids=ids)
             if df.empty:
