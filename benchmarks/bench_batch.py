@@ -52,11 +52,16 @@ def spec(replicates: int, seed: int = 1, tables=sim.batch.spec.TABLES) -> sim.Ba
                          replicates=replicates, seed=seed, tables=tables)
 
 
-def cpu_seconds() -> float:
-    """CPU time (user + system) of this process and of its finished child processes."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+def cpu_seconds(who: int | None = None) -> float:
+    """CPU time (user + system) of this process and of its finished child processes.
+
+    Args:
+        who: ``resource.RUSAGE_SELF`` or ``RUSAGE_CHILDREN`` for one of the two.
+    """
+    if who is not None:
+        use = resource.getrusage(who)
+        return use.ru_utime + use.ru_stime
+    return cpu_seconds(resource.RUSAGE_SELF) + cpu_seconds(resource.RUSAGE_CHILDREN)
 
 
 def bare_loop(batch: sim.BatchSpec) -> tuple[float, float]:
@@ -68,19 +73,22 @@ def bare_loop(batch: sim.BatchSpec) -> tuple[float, float]:
     return (time.perf_counter() - t0) / len(plan), (cpu_seconds() - c0) / len(plan)
 
 
-def batch_run(batch: sim.BatchSpec, root: Path, **kw) -> tuple[float, float, float]:
-    """Wall seconds per run (call to return), steady-state runs/s, CPU seconds per run.
+def batch_run(batch: sim.BatchSpec, root: Path, **kw) -> tuple[float, float, float, float]:
+    """Per run: wall seconds (call to return), steady-state runs/s, CPU seconds, and
+    CPU seconds of this (the coordinating) process alone.
 
     CPU counts this process and the workers (processes that have ended are counted
-    by the operating system once they exit, which they do when the batch returns).
+    by the operating system once they exit, which they do when the batch returns;
+    their start-up, imports and first network build are included).
     """
     out = root / f"b{time.perf_counter_ns()}"
-    t0, c0 = time.perf_counter(), cpu_seconds()
+    t0, c0, p0 = time.perf_counter(), cpu_seconds(), cpu_seconds(resource.RUSAGE_SELF)
     result = sim.run_batch(batch, out, progress=False, **kw)
     wall = time.perf_counter() - t0
+    parent = cpu_seconds(resource.RUSAGE_SELF) - p0
     time.sleep(0.5)  # let Dask's worker processes exit and be counted
     n = result.session["ran"]
-    return wall / n, steady_rate(result.runs), (cpu_seconds() - c0) / n
+    return wall / n, steady_rate(result.runs), (cpu_seconds() - c0) / n, parent / n
 
 
 def steady_rate(runs: pd.DataFrame) -> float:
@@ -107,9 +115,9 @@ def throughput(args: argparse.Namespace, root: Path) -> None:
     for i in range(args.rounds):
         b = spec(per_round, seed=100 + i)
         bare.append(bare_loop(b))
-        serial.append(batch_run(b, root, executor="serial")[::2])
+        serial.append(batch_run(b, root, executor="serial")[0:3:2])
         region_only.append(batch_run(spec(per_round, seed=100 + i, tables=("region_year",)),
-                                     root, executor="serial")[::2])
+                                     root, executor="serial")[0:3:2])
     (w_bare, c_bare), (w_serial, c_serial), (_, c_region) = (
         tuple(statistics.median(x) for x in zip(*runs, strict=True))
         for runs in (bare, serial, region_only))
@@ -134,10 +142,11 @@ def throughput(args: argparse.Namespace, root: Path) -> None:
     except ImportError:
         print("(Dask not installed: pip install 'countysim[cluster]' to benchmark it)")
     for label, kw in configs:
-        per_run, steady, cpu = batch_run(spec(n, seed=7), root, **kw)
+        per_run, steady, cpu, parent = batch_run(spec(n, seed=7), root, **kw)
         rates[label] = (1 / per_run, steady, cpu)
         print(f"{label:<29}: {1 / per_run:6.1f} runs/s wall (start-up included), "
-              f"{steady:6.1f} runs/s steady, {1000 * cpu:5.1f} ms CPU per run   [{n} runs]")
+              f"{steady:6.1f} runs/s steady; CPU per run {1000 * cpu:5.1f} ms, of which "
+              f"{1000 * parent:4.1f} ms in the coordinating process   [{n} runs]")
     one = rates["1 local process"]
     for label in ("2 local processes", "Dask LocalCluster, 2 workers"):
         if label in rates:

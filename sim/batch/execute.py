@@ -308,18 +308,25 @@ def run_batch(spec: BatchSpec | str | Path | Mapping[str, Any], out: str | Path 
     tables = spec.output_tables
     session = {"started": _now(), "finished": None, "resumed": resume,
                "git_commit": git_commit(), "countysim": versions().get("countysim")}
-    manifest = _open_store(out, spec, plan, resume, session)
-
-    done = done_runs(out, tables)
-    records = reconcile(read_records(out), done) if resume else {}
+    manifest = _check_store(out, spec, resume, session)
+    done = done_runs(out, tables) if manifest is not None else set()
     todo = [r for r in plan if r.run_id not in done]
-    sweep = list(spec.sweep)
-    write_runs(out, runs_frame(plan, records, sweep))
+    # The executor before the store: a missing Dask or an unreachable scheduler
+    # must not leave a half-made results folder behind.
+    pool = _make_pool(executor, workers, scheduler) if todo else _SerialPool()
+    session["executor"] = pool.label
+    try:
+        if manifest is None:
+            manifest = _create_store(out, spec, plan, session)
+        records = reconcile(read_records(out), done) if resume else {}
+        sweep = list(spec.sweep)
+        write_runs(out, runs_frame(plan, records, sweep))
+    except BaseException:
+        pool.close(set())
+        raise
 
     show = sys.stderr.isatty() if progress is None else progress
     stats = {"ran": 0, "done": 0, "failed": 0}
-    pool = _make_pool(executor, workers, scheduler) if todo else _SerialPool()
-    session["executor"] = pool.label
     if on_start is not None:
         on_start(len(plan), len(todo), pool.label)
     bar = _progress_bar(len(todo), spec.name, show)
@@ -450,9 +457,9 @@ def _progress_bar(total: int, name: str, show: bool) -> Any:
 # -- the store's manifest --------------------------------------------------------------
 
 
-def _open_store(out: Path, spec: BatchSpec, plan: list[RunSpec], resume: bool,
-                session: dict[str, Any]) -> dict[str, Any]:
-    """Create the store (or check it for a resume) and return its manifest."""
+def _check_store(out: Path, spec: BatchSpec, resume: bool,
+                 session: dict[str, Any]) -> dict[str, Any] | None:
+    """Check ``out`` before anything runs; the manifest of a batch to resume, else None."""
     if out.exists() and not out.is_dir():
         raise InputError("results folder is a file", source=str(out))
     tables = spec.output_tables
@@ -477,6 +484,13 @@ def _open_store(out: Path, spec: BatchSpec, plan: list[RunSpec], resume: bool,
                 else "choose an empty or new folder")
         raise InputError(f"results folder is not empty; {hint}, or choose another --out",
                          source=str(out))
+    return None
+
+
+def _create_store(out: Path, spec: BatchSpec, plan: list[RunSpec],
+                  session: dict[str, Any]) -> dict[str, Any]:
+    """Make the folders and write the manifest of a new batch; return the manifest."""
+    tables = spec.output_tables
     out.mkdir(parents=True, exist_ok=True)
     for t in tables:
         (out / t).mkdir(exist_ok=True)
