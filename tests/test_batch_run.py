@@ -343,3 +343,28 @@ def test_dask_tasks_are_impure_with_distinct_keys(spec):
     assert fn1 is fn2 is execute.run_chunk and args1 == args2
     assert kw1["pure"] is False and kw2["pure"] is False
     assert kw1["key"] != kw2["key"]
+
+
+def test_analysis_reads_a_real_batch_store(serial, tmp_path, spec, monkeypatch):
+    """sim.analysis (compare, plot) reads the store run_batch writes, failed runs left out."""
+    from sim import analysis
+
+    rs = analysis.read_results(serial.path)
+    assert rs.scenarios == ["a", "b"]
+    assert len(rs.runs) == 8 and (rs.runs["status"] == "done").all()
+    assert len(rs.region_year) == 8 * 3
+    assert "migration_rate" in rs.parameter_columns
+
+    real_run = execute.run
+
+    def run(scenario, **kw):  # replicate 0 of scenario a fails, at both parameter points
+        if scenario.name == "a" and kw["replicate"] == 0:
+            raise RuntimeError("boom")
+        return real_run(scenario, **kw)
+
+    monkeypatch.setattr(execute, "run", run)
+    failing = sim.run_batch(spec, tmp_path / "f", executor="serial", progress=False)
+    assert failing.counts() == {"done": 6, "failed": 2, "missing": 0}
+    rs = analysis.read_results(failing.path)
+    assert len(rs.runs) == 6
+    assert set(rs.region_year["run_id"]) == set(failing.region_year["run_id"])
