@@ -75,6 +75,15 @@ def test_plan_is_inspectable_and_picklable(tmp_path):
     assert len({r.run_id for r in plan}) == len(plan)
 
 
+def test_a_batch_can_be_a_list_of_scenarios_with_fields(tmp_path):
+    a = sim.load_scenario(scenario_file(tmp_path, "a"))
+    plan = sim.plan_batch([a, a.with_changes(name="b")], replicates=2, seed=4)
+    assert [(r.scenario_name, r.replicate) for r in plan] == [("a", 0), ("a", 1), ("b", 0),
+                                                              ("b", 1)]
+    from_file = sim.plan_batch(BATCHES / "demo.toml", replicates=1, sweep={})
+    assert len(from_file) == 1 and from_file[0].parameters == {}
+
+
 def test_run_ids_match_what_a_run_reports(tmp_path):
     spec = sim.BatchSpec(scenarios=(scenario_file(tmp_path, "a"),), replicates=1, seed=3,
                          sweep={"migration_rate": [0.04]})

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.batch.spec import BatchSpec, RunSpec, as_batch_spec, plan_batch
+from sim.batch.spec import BatchSpec, RunSpec, SpecLike, as_batch_spec, plan_batch
 from sim.batch.store import (
     Batch,
     done_runs,
@@ -265,15 +265,16 @@ def _make_pool(executor: Any, workers: int | None, scheduler: str | None) -> _Po
 # -- the batch loop --------------------------------------------------------------------
 
 
-def run_batch(spec: BatchSpec | str | Path | Mapping[str, Any], out: str | Path | None = None,
-              *, executor: Any = None, workers: int | None = None,
-              scheduler: str | None = None, resume: bool = False,
+def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = None,
+              workers: int | None = None, scheduler: str | None = None, resume: bool = False,
               progress: bool | None = None, chunk_size: int | None = None,
-              on_start: Callable[[int, int, str], None] | None = None) -> Batch:
+              on_start: Callable[[int, int, str], None] | None = None,
+              **fields: Any) -> Batch:
     """Run every planned run of a batch that is not done yet, writing a results store.
 
     Args:
-        spec: a :class:`BatchSpec`, the path of a batch file, or batch-file data.
+        spec: a :class:`BatchSpec`, the path of a batch file, batch-file data, or a
+            list of scenarios (``sim.run_batch([s1, s2], replicates=10, out=...)``).
         out: results folder (default: ``results/<batch name>``).
         executor: ``"serial"`` (this process), ``"processes"`` (local spawn processes,
             the default), ``"dask"`` (a LocalCluster, or the scheduler at
@@ -288,6 +289,8 @@ def run_batch(spec: BatchSpec | str | Path | Mapping[str, Any], out: str | Path 
         chunk_size: runs per task (default: sized to about a second of work).
         on_start: called as ``on_start(planned, to_run, executor_label)`` once the
             store is open and before any run starts (the command line prints it).
+        **fields: :class:`BatchSpec` fields to set, e.g. ``replicates=10``, ``seed=1``,
+            ``sweep={...}``, ``flows=True``.
 
     Returns:
         The :class:`~sim.batch.store.Batch` in ``out``; its ``session`` attribute has
@@ -300,7 +303,7 @@ def run_batch(spec: BatchSpec | str | Path | Mapping[str, Any], out: str | Path 
         KeyboardInterrupt: after recording what finished.
     """
     t_start = time.perf_counter()
-    spec = as_batch_spec(spec)
+    spec = as_batch_spec(spec, **fields)
     out = Path(out) if out is not None else Path("results") / spec.name
     if chunk_size is not None and chunk_size < 1:
         raise InputError(f"chunk_size must be a whole number ≥ 1, got {chunk_size}")

@@ -15,6 +15,7 @@ scenario name, parameter point).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import itertools
@@ -273,15 +274,29 @@ def batch_spec_from_data(data: Mapping[str, Any], *, source: str | None = None,
         flows=output.get("flows", False), source=source)
 
 
-def as_batch_spec(spec: BatchSpec | str | Path | Mapping[str, Any]) -> BatchSpec:
-    """A :class:`BatchSpec` from a spec, the path of a batch file, or batch-file data."""
-    if isinstance(spec, BatchSpec):
-        return spec
+#: What :func:`plan_batch` and :func:`sim.run_batch` accept as a batch.
+SpecLike = BatchSpec | str | Path | Mapping[str, Any] | Sequence[Scenario | str | Path]
+
+
+def as_batch_spec(spec: SpecLike, **fields: Any) -> BatchSpec:
+    """A :class:`BatchSpec` from any of the forms a batch can be given in.
+
+    Args:
+        spec: a :class:`BatchSpec`; the path of a batch file; batch-file data (a
+            dict); or a list of scenarios (or scenario file paths).
+        **fields: :class:`BatchSpec` fields to set or change, e.g. ``replicates=10``,
+            ``seed=1``, ``sweep={"migration_rate": "0.02:0.1:5"}``.
+    """
     if isinstance(spec, str | Path):
-        return load_batch_spec(spec)
-    if isinstance(spec, Mapping):
-        return batch_spec_from_data(spec)
-    raise TypeError(f"expected a BatchSpec, a batch file path or a dict, got {type(spec)}")
+        spec = load_batch_spec(spec)
+    elif isinstance(spec, Mapping):
+        spec = batch_spec_from_data(spec)
+    elif isinstance(spec, Sequence) and not isinstance(spec, BatchSpec):
+        return BatchSpec(scenarios=tuple(spec), **fields)
+    if not isinstance(spec, BatchSpec):
+        raise TypeError(f"expected a BatchSpec, a batch file path, a dict or a list of "
+                        f"scenarios, got {type(spec).__name__}")
+    return dataclasses.replace(spec, **fields) if fields else spec
 
 
 def sweep_values(name: str, values: Any, where: str = "<batch>") -> tuple[float, ...]:
@@ -347,7 +362,7 @@ def _parse_range(text: str, field_name: str, where: str) -> tuple[float, ...]:
     return tuple(float(f"{v:.12g}") for v in np.linspace(lo, hi, n))
 
 
-def plan_batch(spec: BatchSpec | str | Path | Mapping[str, Any]) -> list[RunSpec]:
+def plan_batch(spec: SpecLike, **fields: Any) -> list[RunSpec]:
     """List every run of a batch, in a stable order, before running any.
 
     Order: scenarios as listed, then parameter points (the sweep's full factorial,
@@ -355,12 +370,14 @@ def plan_batch(spec: BatchSpec | str | Path | Mapping[str, Any]) -> list[RunSpec
     on this order.
 
     Args:
-        spec: a :class:`BatchSpec`, the path of a batch file, or batch-file data.
+        spec: a :class:`BatchSpec`, the path of a batch file, batch-file data, or a
+            list of scenarios.
+        **fields: :class:`BatchSpec` fields to set, e.g. ``replicates=10``.
 
     Returns:
         One :class:`RunSpec` per run.
     """
-    spec = as_batch_spec(spec)
+    spec = as_batch_spec(spec, **fields)
     runs = []
     for scenario in spec.scenarios:
         base = scenario.model_parameters()
