@@ -52,6 +52,10 @@ from sim.runner import run
 
 #: Executors by name (an Executor instance or a dask Client also works).
 EXECUTORS = ("serial", "processes", "dask")
+#: Thread pools of numerical libraries, limited to one thread in local workers: a
+#: worker is one process per core, and 2 workers with 2 BLAS threads each on 2
+#: cores ran 2–3× slower per run. (Dask's nannies set the same for their workers.)
+ONE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 #: Seconds of work a chunk aims at once run times are known.
 CHUNK_SECONDS = 1.0
 #: Seconds between rewrites of runs.parquet while a batch runs.
@@ -163,8 +167,12 @@ class _FuturesPool(_Pool):
 
     def __init__(self, executor: cf.Executor | None, workers: int | None) -> None:
         self.owned = executor is None
+        self.env_set: list[str] = []
         if executor is None:
             self.workers = workers or os.cpu_count() or 1
+            # Spawned workers copy this environment when they start (on first use).
+            self.env_set = [k for k in ONE_THREAD_ENV if k not in os.environ]
+            os.environ.update(dict.fromkeys(self.env_set, "1"))
             executor = cf.ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_ignore_sigint)
@@ -186,6 +194,8 @@ class _FuturesPool(_Pool):
             f.cancel()
         if self.owned:  # waits for the chunks already running (workers ignore Ctrl-C)
             self.executor.shutdown(wait=True, cancel_futures=True)
+        for key in self.env_set:
+            os.environ.pop(key, None)
 
 
 class _DaskPool(_Pool):
