@@ -100,7 +100,7 @@ def execute_run(spec: RunSpec, out: Path, tables: Sequence[str]) -> dict[str, An
                                f"planned {spec.run_id}")
         for table in tables:
             df = getattr(results, table)
-            for name, value in spec.parameters.items():
+            for name, value in spec.columns.items():
                 df[name] = float(value)
             write_parquet_atomic(df, part_path(out, table, spec.run_id))
         status, error = "done", None
@@ -332,7 +332,7 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
         if manifest is None:
             manifest = _create_store(out, spec, plan, session)
         records = reconcile(read_records(out), done) if resume else {}
-        sweep = list(spec.sweep)
+        sweep = spec.columns
         write_runs(out, runs_frame(plan, records, sweep))
     except BaseException:
         pool.close(set())

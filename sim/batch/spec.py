@@ -1,7 +1,8 @@
 """Batch specifications and the runs they plan.
 
-A batch is scenarios × parameter points (the full factorial of a sweep) ×
-replicates. :class:`BatchSpec` holds it, validated; :func:`load_batch_spec`
+A batch is scenarios × parameter points × replicates. The points are the
+full factorial of a sweep, or an explicit list (a sampling design, see
+:mod:`sim.batch.points`), which may also vary the intensities of levers. :class:`BatchSpec` holds it, validated; :func:`load_batch_spec`
 reads it from a TOML batch file; :func:`plan_batch` lists every run as a
 :class:`RunSpec` before anything runs.
 
@@ -30,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.batch import points
 from sim.errors import InputError
 from sim.model import make_run_id
 from sim.parameters import Parameters
@@ -57,10 +59,14 @@ class RunSpec:
         scenario_name: ``scenario.name``, for listing and filtering.
         replicate: replicate number k (0-based).
         seed: the run's seed, derived from the batch's root seed.
-        parameters: the swept parameter values of this run's parameter point
-            (overrides on top of the scenario's own parameters; empty without a sweep).
+        parameters: the parameter values of this run's point (overrides on top of
+            the scenario's own parameters; empty without a sweep or design).
         deterministic: expected flows instead of random draws.
         record_flows: also write yearly origin–destination flows.
+        point: the values of the batch's design columns for this run: the swept
+            parameters, or every factor of an explicit design point (lever
+            intensities included, already applied to ``scenario``; NaN for a
+            lever factor the scenario does not have). Defaults to ``parameters``.
     """
 
     run_id: str
@@ -71,6 +77,12 @@ class RunSpec:
     parameters: dict[str, float]
     deterministic: bool
     record_flows: bool
+    point: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> dict[str, float]:
+        """The design columns written into every table of this run."""
+        return self.point or self.parameters
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,11 @@ class BatchSpec:
             name and the parameter point.
         sweep: parameter name → list of values or ``"lo:hi:n"``; the batch runs the
             full factorial of all swept parameters.
+        design: explicit points instead of a sweep: a list of mappings of factor →
+            value, every point with the same factors. A factor is a parameter name
+            or ``"<lever id>.<field>"``, a numeric intensity of a scenario's lever
+            (see :mod:`sim.batch.points`). Runs that come out identical (a
+            scenario without the lever of a factor that alone differs) run once.
         tables: which run tables to write (any of :data:`TABLES`).
         flows: also write yearly origin–destination flows.
         source: the batch file, if the spec came from one (used in messages).
@@ -107,6 +124,7 @@ class BatchSpec:
     deterministic: bool = False
     common_random_numbers: bool = True
     sweep: Mapping[str, Any] = field(default_factory=dict)
+    design: Sequence[Mapping[str, float]] | None = None
     tables: tuple[str, ...] = TABLES
     flows: bool = False
     source: str | None = None
@@ -149,6 +167,30 @@ class BatchSpec:
             raise InputError("sweep: expected a table of parameter = values", source=where)
         object.__setattr__(self, "sweep", {name: sweep_values(name, values, where)
                                            for name, values in self.sweep.items()})
+        if self.design is not None:
+            if self.sweep:
+                raise InputError("design: a batch has a sweep or an explicit design, not "
+                                 "both", source=where)
+            object.__setattr__(self, "design", self._checked_design(where))
+
+    def _checked_design(self, where: str) -> tuple[dict[str, float], ...]:
+        design = _sequence(self.design, "design", where)
+        if not design:
+            raise InputError("design: list at least one point", source=where)
+        first = design[0]
+        if not isinstance(first, Mapping) or not first:
+            raise InputError("design[0]: expected a table of factor = value", source=where)
+        names = list(first)
+        for name in names:
+            points.check_factor(name, self.scenarios, where, "design[0].")
+        out = []
+        for i, point in enumerate(design):
+            if not isinstance(point, Mapping) or set(point) != set(names):
+                raise InputError(f"design[{i}]: expected values of the same factors as "
+                                 f"design[0] ({', '.join(names)})", source=where)
+            out.append({n: points.check_value(n, point[n], self.scenarios, where,
+                                              f"design[{i}].") for n in names})
+        return tuple(out)
 
     def _root_seed(self, where: str) -> int:
         if self.seed is not None:
@@ -173,8 +215,15 @@ class BatchSpec:
             return int(self.replicates)
         return 1 if self.deterministic else scenario.replicates
 
+    @property
+    def columns(self) -> list[str]:
+        """The design columns of the runs table and of every table part."""
+        return list(self.design[0]) if self.design else list(self.sweep)
+
     def points(self) -> list[dict[str, float]]:
-        """The parameter points of the sweep (full factorial; ``[{}]`` without a sweep)."""
+        """The points: the explicit design, or the sweep's full factorial (``[{}]``)."""
+        if self.design is not None:
+            return [dict(p) for p in self.design]
         names = list(self.sweep)
         return [dict(zip(names, combo, strict=True))
                 for combo in itertools.product(*(self.sweep[n] for n in names))]
@@ -190,8 +239,17 @@ class BatchSpec:
             "deterministic": self.deterministic,
             "common_random_numbers": self.common_random_numbers,
             "sweep": {k: list(v) for k, v in self.sweep.items()},
+            **({"design": {"factors": self.columns, "points": len(self.design),
+                           "digest": self.design_digest()}} if self.design else {}),
             "output": {"tables": list(self.tables), "flows": self.flows},
         }
+
+    def design_digest(self) -> str | None:
+        """A short hash of the explicit design points (None without a design)."""
+        if self.design is None:
+            return None
+        text = json.dumps([list(p.items()) for p in self.design])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def identity(self) -> dict[str, Any]:
         """What defines the batch's runs and files; resuming needs it unchanged.
@@ -206,6 +264,7 @@ class BatchSpec:
             "deterministic": self.deterministic,
             "common_random_numbers": self.common_random_numbers,
             "sweep": {k: list(v) for k, v in self.sweep.items()},
+            **({"design": self.design_digest()} if self.design else {}),
             "output": list(self.output_tables),
         }
 
@@ -366,8 +425,10 @@ def plan_batch(spec: SpecLike, **fields: Any) -> list[RunSpec]:
     """List every run of a batch, in a stable order, before running any.
 
     Order: scenarios as listed, then parameter points (the sweep's full factorial,
-    last swept parameter fastest), then replicates. Seeds and run ids do not depend
-    on this order.
+    last swept parameter fastest, or the design's points in order), then
+    replicates. Seeds and run ids do not depend on this order. A run identical to
+    one already listed (same run id: a scenario without the lever of the only
+    factor that differs) is listed once.
 
     Args:
         spec: a :class:`BatchSpec`, the path of a batch file, batch-file data, or a
@@ -378,21 +439,51 @@ def plan_batch(spec: SpecLike, **fields: Any) -> list[RunSpec]:
         One :class:`RunSpec` per run.
     """
     spec = as_batch_spec(spec, **fields)
-    runs = []
+    runs: dict[str, RunSpec] = {}
     for scenario in spec.scenarios:
-        base = scenario.model_parameters()
+        planner = PointPlanner(spec, scenario)
         for point in spec.points():
-            params = base.replace(**point)
             for k in range(spec.replicates_of(scenario)):
-                seed = run_seed(spec.seed, k, scenario_name=scenario.name, point=point,
-                                common=spec.common_random_numbers)
-                runs.append(RunSpec(
-                    run_id=make_run_id(scenario, seed=seed, replicate=k,
-                                       deterministic=spec.deterministic, parameters=params),
-                    scenario=scenario, scenario_name=scenario.name, replicate=k, seed=seed,
-                    parameters=dict(point), deterministic=spec.deterministic,
-                    record_flows=spec.flows))
-    return runs
+                run = planner.run(point, k)
+                runs.setdefault(run.run_id, run)
+    return list(runs.values())
+
+
+class PointPlanner:
+    """Plans the runs of one scenario of a batch at any point and replicate.
+
+    Args:
+        spec: the batch.
+        scenario: one of its scenarios.
+    """
+
+    def __init__(self, spec: BatchSpec, scenario: Scenario) -> None:
+        self.spec = spec
+        self.scenario = scenario
+        self.base = scenario.model_parameters()
+        self.columns = spec.columns
+        self._variants: dict[tuple[tuple[str, float], ...], Scenario] = {}
+
+    def run(self, point: Mapping[str, float], replicate: int) -> RunSpec:
+        """The run of this scenario at ``point``, replicate ``replicate``."""
+        spec, scenario = self.spec, self.scenario
+        params, levers = points.split_point(point)
+        used = {n: v for n, v in levers.items() if points.applies(n, scenario)}
+        if used:
+            key = tuple(sorted(used.items()))
+            if key not in self._variants:
+                self._variants[key] = points.apply_levers(scenario, used)
+            scenario = self._variants[key]
+        effective = {**params, **used}
+        seed = run_seed(spec.seed, replicate, scenario_name=scenario.name, point=effective,
+                        common=spec.common_random_numbers)
+        full = self.base.replace(**params)
+        return RunSpec(
+            run_id=make_run_id(scenario, seed=seed, replicate=replicate,
+                               deterministic=spec.deterministic, parameters=full),
+            scenario=scenario, scenario_name=scenario.name, replicate=replicate, seed=seed,
+            parameters=params, deterministic=spec.deterministic, record_flows=spec.flows,
+            point={n: float(effective.get(n, math.nan)) for n in self.columns})
 
 
 def run_seed(root_seed: int, replicate: int, *, scenario_name: str = "",
