@@ -2,8 +2,9 @@
 
 A batch is scenarios × parameter points × replicates. The points are the
 full factorial of a sweep, or an explicit list (a sampling design, see
-:mod:`sim.batch.points`), which may also vary the intensities of levers. :class:`BatchSpec` holds it, validated; :func:`load_batch_spec`
-reads it from a TOML batch file; :func:`plan_batch` lists every run as a
+:mod:`sim.batch.points`), which may also vary the intensities of levers.
+:class:`BatchSpec` holds it, validated; :func:`load_batch_spec` reads it from a
+TOML batch file; :func:`plan_batch` lists every run as a
 :class:`RunSpec` before anything runs.
 
 Seeds come from ``numpy.random.SeedSequence(root_seed)`` by a stable key, never
