@@ -36,6 +36,7 @@ from sim.batch import points
 from sim.errors import InputError
 from sim.model import make_run_id
 from sim.parameters import Parameters
+from sim.recorder import COUNTY_YEAR_COLUMNS, LEVERS_YEAR_DTYPES, REGION_YEAR_COLUMNS
 from sim.scenario import Scenario, load_scenario
 
 #: Run tables a batch can write (``flows`` is switched on separately).
@@ -44,7 +45,10 @@ TABLES = ("county_year", "region_year", "levers_year")
 #: Fields of a batch file, as documented in docs/batches.md.
 BATCH_FIELDS = ("name", "description", "scenarios", "seed", "replicates", "deterministic",
                 "common_random_numbers", "sweep", "output")
-OUTPUT_FIELDS = ("tables", "flows")
+OUTPUT_FIELDS = ("tables", "flows", "columns")
+#: Columns of each run table (for ``output.columns``).
+TABLE_COLUMNS = {"county_year": COUNTY_YEAR_COLUMNS, "region_year": REGION_YEAR_COLUMNS,
+                 "levers_year": tuple(LEVERS_YEAR_DTYPES)}
 
 _RANGE_HELP = ("write 'lo:hi:n' (n evenly spaced values from lo to hi, n a whole number "
                "≥ 2, e.g. '0.02:0.1:5') or a list of numbers")
@@ -68,6 +72,8 @@ class RunSpec:
             parameters, or every factor of an explicit design point (lever
             intensities included, already applied to ``scenario``; NaN for a
             lever factor the scenario does not have). Defaults to ``parameters``.
+        keep: table → the only columns to write (besides ids, keys and design
+            columns); tables not listed are written whole.
     """
 
     run_id: str
@@ -79,10 +85,11 @@ class RunSpec:
     deterministic: bool
     record_flows: bool
     point: dict[str, float] = field(default_factory=dict)
+    keep: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
-    def columns(self) -> dict[str, float]:
-        """The design columns written into every table of this run."""
+    def design_values(self) -> dict[str, float]:
+        """The values of the design columns written into every table of this run."""
         return self.point or self.parameters
 
 
@@ -110,6 +117,10 @@ class BatchSpec:
             (see :mod:`sim.batch.points`). Runs that come out identical (a
             scenario without the lever of a factor that alone differs) run once.
         tables: which run tables to write (any of :data:`TABLES`).
+        columns: table → the only columns of it to write, besides the columns that
+            identify a row (run_id, scenario, replicate, seed, year, code, …) and
+            the design columns; tables not listed are written whole. Smaller and
+            faster stores for batches that need a few numbers per run.
         flows: also write yearly origin–destination flows.
         source: the batch file, if the spec came from one (used in messages).
 
@@ -127,6 +138,7 @@ class BatchSpec:
     sweep: Mapping[str, Any] = field(default_factory=dict)
     design: Sequence[Mapping[str, float]] | None = None
     tables: tuple[str, ...] = TABLES
+    columns: Mapping[str, Sequence[str]] = field(default_factory=dict)
     flows: bool = False
     source: str | None = None
 
@@ -164,6 +176,7 @@ class BatchSpec:
         if not tables and not self.flows:
             raise InputError("output.tables: list at least one table", source=where)
         object.__setattr__(self, "tables", tuple(t for t in TABLES if t in tables))
+        object.__setattr__(self, "columns", self._checked_columns(where))
         if not isinstance(self.sweep, Mapping):
             raise InputError("sweep: expected a table of parameter = values", source=where)
         object.__setattr__(self, "sweep", {name: sweep_values(name, values, where)
@@ -173,6 +186,26 @@ class BatchSpec:
                 raise InputError("design: a batch has a sweep or an explicit design, not "
                                  "both", source=where)
             object.__setattr__(self, "design", self._checked_design(where))
+
+    def _checked_columns(self, where: str) -> dict[str, tuple[str, ...]]:
+        if not isinstance(self.columns, Mapping):
+            raise InputError("output.columns: expected a table of table = [columns]",
+                             source=where)
+        out = {}
+        for table, names in self.columns.items():
+            if table not in self.tables:
+                raise InputError(f"output.columns.{table}: not a table this batch writes "
+                                 f"({', '.join(self.tables)})", source=where)
+            allowed = TABLE_COLUMNS[table]
+            names = tuple(_sequence(names, f"output.columns.{table}", where))
+            for name in names:
+                if name not in allowed:
+                    close = difflib.get_close_matches(str(name), allowed, n=1)
+                    hint = f"did you mean '{close[0]}'? " if close else ""
+                    raise InputError(f"output.columns.{table}: unknown column {name!r}; "
+                                     f"{hint}see docs/model.md", source=where)
+            out[table] = names
+        return out
 
     def _checked_design(self, where: str) -> tuple[dict[str, float], ...]:
         design = _sequence(self.design, "design", where)
@@ -217,7 +250,7 @@ class BatchSpec:
         return 1 if self.deterministic else scenario.replicates
 
     @property
-    def columns(self) -> list[str]:
+    def design_columns(self) -> list[str]:
         """The design columns of the runs table and of every table part."""
         return list(self.design[0]) if self.design else list(self.sweep)
 
@@ -240,9 +273,11 @@ class BatchSpec:
             "deterministic": self.deterministic,
             "common_random_numbers": self.common_random_numbers,
             "sweep": {k: list(v) for k, v in self.sweep.items()},
-            **({"design": {"factors": self.columns, "points": len(self.design),
+            **({"design": {"factors": self.design_columns, "points": len(self.design),
                            "digest": self.design_digest()}} if self.design else {}),
-            "output": {"tables": list(self.tables), "flows": self.flows},
+            "output": {"tables": list(self.tables), "flows": self.flows,
+                       **({"columns": {t: list(c) for t, c in self.columns.items()}}
+                          if self.columns else {})},
         }
 
     def design_digest(self) -> str | None:
@@ -267,6 +302,8 @@ class BatchSpec:
             "sweep": {k: list(v) for k, v in self.sweep.items()},
             **({"design": self.design_digest()} if self.design else {}),
             "output": list(self.output_tables),
+            **({"columns": {t: list(c) for t, c in self.columns.items()}}
+               if self.columns else {}),
         }
 
     def fingerprint(self) -> str:
@@ -331,7 +368,7 @@ def batch_spec_from_data(data: Mapping[str, Any], *, source: str | None = None,
         deterministic=data.get("deterministic", False),
         common_random_numbers=data.get("common_random_numbers", True),
         sweep=data.get("sweep", {}), tables=output.get("tables", TABLES),
-        flows=output.get("flows", False), source=source)
+        columns=output.get("columns", {}), flows=output.get("flows", False), source=source)
 
 
 #: What :func:`plan_batch` and :func:`sim.run_batch` accept as a batch.
@@ -462,7 +499,7 @@ class PointPlanner:
         self.spec = spec
         self.scenario = scenario
         self.base = scenario.model_parameters()
-        self.columns = spec.columns
+        self.design_columns = spec.design_columns
         self._variants: dict[tuple[tuple[str, float], ...], Scenario] = {}
 
     def run(self, point: Mapping[str, float], replicate: int) -> RunSpec:
@@ -484,7 +521,8 @@ class PointPlanner:
                                deterministic=spec.deterministic, parameters=full),
             scenario=scenario, scenario_name=scenario.name, replicate=replicate, seed=seed,
             parameters=params, deterministic=spec.deterministic, record_flows=spec.flows,
-            point={n: float(effective.get(n, math.nan)) for n in self.columns})
+            point={n: float(effective.get(n, math.nan)) for n in self.design_columns},
+            keep=dict(spec.columns))
 
 
 def run_seed(root_seed: int, replicate: int, *, scenario_name: str = "",

@@ -127,7 +127,7 @@ def runs_frame(plan: Sequence[RunSpec], records: Mapping[str, Mapping[str, Any]]
         rec = records.get(r.run_id, missing)
         rows.append((r.run_id, r.scenario_name, r.replicate, r.seed, rec["status"],
                      rec["error"], rec["seconds"], rec["started"],
-                     *(r.columns[p] for p in sweep)))
+                     *(r.design_values[p] for p in sweep)))
     df = pd.DataFrame(rows, columns=[*RUN_COLUMNS, *sweep])
     df["status"] = pd.Categorical(df["status"], categories=STATUSES)
     df["error"] = df["error"].astype("str").where(df["error"].notna(), None)

@@ -20,6 +20,7 @@ Each box is reported with coverage, density and mass and as a sentence (see
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -171,13 +172,18 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, question: Discovery,
                factors: Sequence[Factor]) -> list[Box]:
     """One PRIM box (EMA Workbench): the most coverage at ``min_density`` or more."""
     try:
-        from ema_workbench.analysis import prim
+        with warnings.catch_warnings():  # it warns that ipyparallel is not installed
+            warnings.simplefilter("ignore", UserWarning)
+            from ema_workbench.analysis import prim
     except ImportError:
         raise InputError("discovery.method = 'prim' needs the EMA Workbench; install it with "
                          "pip install 'countysim[ema]', or use method = 'tree'") from None
     ranges = {f.name: (f.lo, f.hi) for f in factors}
-    p = prim.Prim(x.reset_index(drop=True), y.astype(int), mass_min=question.min_mass)
-    found = p.find_box()
+    with warnings.catch_warnings():  # pandas deprecations inside the Workbench
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        p = prim.Prim(x.reset_index(drop=True), y.astype(int), mass_min=question.min_mass)
+        found = p.find_box()
     if found is None:
         return []
     traj = found.peeling_trajectory
@@ -225,8 +231,9 @@ def summary(result: DiscoveryResult, outcome_label: str | None = None) -> str:
                 conditions.append(f"{name} is below {hi:.3g}{unit}")
         when = " and ".join(conditions) if conditions else "anywhere in the factor space"
         free = len(result.factors) - len(box.limits)
-        rest = f" (the other {free} factors anywhere in their ranges)" if free and \
-            conditions else ""
+        rest = ("" if not free or not conditions else
+                " (the other factor anywhere in its range)" if free == 1 else
+                f" (the other {free} factors anywhere in their ranges)")
         lines.append(
             f"Box {i}: when {when}{rest}, {what} is {word} {q.threshold:g} in "
             f"{box.density:.0%} of the points (density). The box holds {box.coverage:.0%} of "

@@ -23,6 +23,7 @@ same model through the batch layer (resumable, on a cluster).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,11 @@ class CountysimFunction:
         return run_values(self.outcomes, results)
 
 
+def ema_name(factor: str) -> str:
+    """The Workbench name of a factor (an identifier): ``.`` becomes ``__``."""
+    return factor.replace(".", "__")
+
+
 def ema_model(spec: SensitivitySpec | str | Path, name: str | None = None) -> Any:
     """An ``ema_workbench.Model`` of a sensitivity spec's scenario, factors and outcomes.
 
@@ -88,14 +94,17 @@ def ema_model(spec: SensitivitySpec | str | Path, name: str | None = None) -> An
 
     Returns:
         The model, with ``uncertainties`` (parameter factors, over their ranges,
-        default = the scenario's value), ``levers`` (lever intensities) and
+        default = the scenario's value), ``levers`` (lever intensities, named by
+        :func:`ema_name`: ``.`` becomes ``__``) and
         ``outcomes`` (one ``ScalarOutcome`` each).
 
     Raises:
         InputError: the EMA Workbench is not installed, or a bad spec.
     """
     try:
-        from ema_workbench import Model, RealParameter, ScalarOutcome
+        with warnings.catch_warnings():  # it warns that ipyparallel is not installed
+            warnings.simplefilter("ignore", UserWarning)
+            from ema_workbench import Model, RealParameter, ScalarOutcome
     except ImportError:
         raise InputError("the EMA Workbench adapter needs ema_workbench; install it with "
                          "pip install 'countysim[ema]'") from None
@@ -108,7 +117,9 @@ def ema_model(spec: SensitivitySpec | str | Path, name: str | None = None) -> An
     params = [f for f in spec.factors if f.kind == "parameter"]
     levers = [f for f in spec.factors if f.kind == "lever"]
     def real(f: Factor) -> Any:
-        return RealParameter(f.name, f.lo, f.hi, default=min(max(f.value, f.lo), f.hi))
+        # Workbench names must be Python identifiers; the function gets the factor name.
+        return RealParameter(ema_name(f.name), f.lo, f.hi, variable_name=f.name,
+                             default=min(max(f.value, f.lo), f.hi))
 
     model.uncertainties = [real(f) for f in params]
     model.levers = [real(f) for f in levers]

@@ -81,7 +81,7 @@ def plan_sensitivity(spec: SensitivitySpec | str | Path) -> SensitivityPlan:
     batch = BatchSpec(scenarios=scenarios, name=spec.name, description=spec.description,
                       seed=spec.seed, replicates=spec.replicates,
                       deterministic=spec.deterministic, design=points, tables=spec.tables,
-                      source=spec.source)
+                      columns=spec.columns, source=spec.source)
     main = PointPlanner(batch, spec.scenario)
     base = PointPlanner(batch, spec.baseline) if spec.needs_baseline else None
     rows = []

@@ -112,6 +112,8 @@ class SensitivitySpec:
         analysis: how indices are estimated.
         discovery: the scenario discovery question, if any.
         tables: run tables written (those the outcomes read, plus any asked for).
+        columns: table → the columns written of a table the outcomes read and the
+            spec did not ask to keep whole (ids and keys are always written).
         source: the spec file.
     """
 
@@ -128,6 +130,7 @@ class SensitivitySpec:
     analysis: Analysis = field(default_factory=Analysis)
     discovery: Discovery | None = None
     tables: tuple[str, ...] = ()
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str | None = None
 
     @property
@@ -224,12 +227,15 @@ def spec_from_data(data: Mapping[str, Any], *, source: str | None = None,
     analysis = _analysis(data.get("analysis", {}), where)
     discovery = (_discovery(data["discovery"], outcomes, where)
                  if "discovery" in data else None)
-    tables = _tables(data.get("tables", []), outcomes, where)
+    whole = _sequence(data.get("tables", []), "tables", where)
+    tables = _tables(whole, outcomes, where)
+    columns = {t: tuple(sorted({c for o in outcomes if o.table == t for c in o.columns}))
+               for t in tables if t not in whole}
     return SensitivitySpec(
         name=name, description=description, scenario=scenario, baseline=baseline,
         seed=int(seed), deterministic=deterministic, replicates=int(replicates),
         factors=factors, outcomes=outcomes, design=design, analysis=analysis,
-        discovery=discovery, tables=tables, source=source)
+        discovery=discovery, tables=tables, columns=columns, source=source)
 
 
 def _scenario(ref: Any, key: str, base: str | Path, end_year: Any, where: str) -> Scenario:
@@ -342,10 +348,9 @@ def _discovery(data: Any, outcomes: tuple[Outcome, ...], where: str) -> Discover
                      method=method, max_depth=int(depth), **shares)
 
 
-def _tables(value: Any, outcomes: tuple[Outcome, ...], where: str) -> tuple[str, ...]:
+def _tables(extra: Any, outcomes: tuple[Outcome, ...], where: str) -> tuple[str, ...]:
     from sim.sensitivity.outcomes import tables_needed
 
-    extra = _sequence(value, "tables", where)
     for t in extra:
         if t not in EXTRA_TABLES:
             raise InputError(f"tables: unknown table {t!r}; allowed: "
