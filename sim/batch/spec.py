@@ -322,14 +322,23 @@ def load_batch_spec(path: str | Path) -> BatchSpec:
             bad sweep, or any other invalid value; the message names the file and field.
     """
     path = Path(path)
+    return batch_spec_from_data(read_toml(path, "batch file"), source=str(path),
+                                base=path.parent)
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """Read a TOML file (a batch file, a sensitivity spec).
+
+    Raises:
+        InputError: "<what> not found", or malformed TOML with the line.
+    """
     if not path.is_file():
-        raise InputError("batch file not found", source=str(path))
+        raise InputError(f"{what} not found", source=str(path))
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"malformed TOML: {err}", source=str(path)) from None
-    return batch_spec_from_data(data, source=str(path), base=path.parent)
 
 
 def batch_spec_from_data(data: Mapping[str, Any], *, source: str | None = None,

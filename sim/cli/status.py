@@ -49,6 +49,11 @@ def handle(args: argparse.Namespace) -> int:
             print(f"  … and {len(failed) - SHOW_FAILURES} more (sim.load_batch(...).failures())")
     if counts["failed"] or counts["missing"]:
         source = m["batch_file"]["file"] or "BATCH.toml"
-        print(f"to finish: countysim batch {source} --out {args.results} --resume")
+        parent = Path(args.results).resolve().parent
+        if (parent / "sensitivity.json").is_file():  # the runs of a sensitivity analysis
+            print(f"to finish: countysim sensitivity {source} --out "
+                  f"{Path(args.results).parent} --resume")
+        else:
+            print(f"to finish: countysim batch {source} --out {args.results} --resume")
         return 1
     return 0

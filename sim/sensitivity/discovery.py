@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.errors import InputError
 from sim.sensitivity.factors import Factor
 from sim.sensitivity.spec import Discovery
 
@@ -171,13 +170,10 @@ def tree_boxes(x: pd.DataFrame, y: np.ndarray, question: Discovery,
 def prim_boxes(x: pd.DataFrame, y: np.ndarray, question: Discovery,
                factors: Sequence[Factor]) -> list[Box]:
     """One PRIM box (EMA Workbench): the most coverage at ``min_density`` or more."""
-    try:
-        with warnings.catch_warnings():  # it warns that ipyparallel is not installed
-            warnings.simplefilter("ignore", UserWarning)
-            from ema_workbench.analysis import prim
-    except ImportError:
-        raise InputError("discovery.method = 'prim' needs the EMA Workbench; install it with "
-                         "pip install 'countysim[ema]', or use method = 'tree'") from None
+    from sim.sensitivity.ema import workbench
+
+    prim = workbench("ema_workbench.analysis.prim", "discovery.method = 'prim' (or use "
+                     "method = 'tree')")
     ranges = {f.name: (f.lo, f.hi) for f in factors}
     with warnings.catch_warnings():  # pandas deprecations inside the Workbench
         warnings.simplefilter("ignore", FutureWarning)

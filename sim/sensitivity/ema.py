@@ -23,6 +23,7 @@ same model through the batch layer (resumable, on a cluster).
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,6 +80,25 @@ class CountysimFunction:
         return run_values(self.outcomes, results)
 
 
+def workbench(module: str, purpose: str) -> Any:
+    """Import a module of the EMA Workbench, or say how to install it.
+
+    Args:
+        module: e.g. ``ema_workbench`` or ``ema_workbench.analysis.prim``.
+        purpose: what needs it, for the message.
+
+    Raises:
+        InputError: the Workbench is not installed.
+    """
+    try:
+        with warnings.catch_warnings():  # it warns that ipyparallel is not installed
+            warnings.simplefilter("ignore", UserWarning)
+            return importlib.import_module(module)
+    except ImportError:
+        raise InputError(f"{purpose} needs the EMA Workbench; install it with "
+                         "pip install 'countysim[ema]'") from None
+
+
 def ema_name(factor: str) -> str:
     """The Workbench name of a factor (an identifier): ``.`` becomes ``__``."""
     return factor.replace(".", "__")
@@ -101,13 +121,8 @@ def ema_model(spec: SensitivitySpec | str | Path, name: str | None = None) -> An
     Raises:
         InputError: the EMA Workbench is not installed, or a bad spec.
     """
-    try:
-        with warnings.catch_warnings():  # it warns that ipyparallel is not installed
-            warnings.simplefilter("ignore", UserWarning)
-            from ema_workbench import Model, RealParameter, ScalarOutcome
-    except ImportError:
-        raise InputError("the EMA Workbench adapter needs ema_workbench; install it with "
-                         "pip install 'countysim[ema]'") from None
+    ema = workbench("ema_workbench", "the EMA Workbench adapter")
+    Model, RealParameter, ScalarOutcome = ema.Model, ema.RealParameter, ema.ScalarOutcome
     if not isinstance(spec, SensitivitySpec):
         spec = load_sensitivity_spec(spec)
     function = CountysimFunction(spec.scenario, spec.baseline, spec.outcomes,

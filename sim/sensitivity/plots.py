@@ -65,15 +65,16 @@ def indices_chart(table: pd.DataFrame, outcome: str, method: str = "sobol", *,
         handles.insert(0, Line2D([], [], marker="o", ls="", ms=3, color=_FIRST,
                                  label=_LABELS["S1"]))
         ax.axvline(0, color="#999999", lw=0.5)
-        ax.set_xlim(min(-0.05, float(np.nanmin(rows["S1_lo"])) - 0.02),
-                    max(1.0, float(np.nanmax(rows["ST_hi"])) + 0.02))
+        # Intervals of small designs can reach far beyond [0, 1]; they are cut at the edge.
+        ax.set_xlim(max(-0.5, min(-0.05, float(np.nanmin(rows["S1_lo"])) - 0.02)),
+                    min(1.5, max(1.0, float(np.nanmax(rows["ST_hi"])) + 0.02)))
     ax.set_yticks(ypos, rows["factor"])
     ax.set_xlabel({"sobol": "Sobol index (share of output variance)",
                    "morris": "μ* (mean |elementary effect|, outcome units)",
                    "lhs": "first-order index S1 (RBD-FAST)",
                    "factorial": "main-effect share of variance"}[method])
     ax.set_title(title if title is not None else outcome)
-    ax.legend(handles=handles, loc="lower right")
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
 
 
@@ -102,8 +103,15 @@ def morris_chart(table: pd.DataFrame, outcome: str, *, ax: Axes | None = None,
         ax.plot([0, top], [0, ratio * top], color="#999999", lw=0.6, ls=ls)
         ax.annotate(f"σ/μ* = {ratio:g}", (top, min(ratio * top, top)), fontsize=6,
                     color="#666666", ha="right", va="bottom")
+    small = []
     for name, xi, yi in zip(rows["factor"], x, y, strict=True):
+        if max(xi, yi) < 0.04 * top:  # near the origin: listed, not labelled
+            small.append(name)
+            continue
         ax.annotate(name, (xi, yi), xytext=(3, 2), textcoords="offset points", fontsize=6)
+    if small:
+        ax.text(0.98, 0.02, "near 0: " + ", ".join(small), transform=ax.transAxes,
+                ha="right", va="bottom", fontsize=5.5, color="#666666", wrap=True)
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
     ax.set_xlabel("μ* (mean |elementary effect|)")
@@ -113,13 +121,20 @@ def morris_chart(table: pd.DataFrame, outcome: str, *, ax: Axes | None = None,
 
 
 def convergence_chart(convergence: pd.DataFrame, outcome: str, index: str = "ST", *,
+                      order: list[str] | None = None, legend: bool = True,
                       ax: Axes | None = None, title: str | None = None) -> Axes:
     """One index of one outcome against the sample size, one line per factor with its band.
+
+    Sobol indices are shown between −0.25 and 1.25: the estimates of the
+    smallest samples can lie far outside, and would hide the rest.
 
     Args:
         convergence: :attr:`Indices.convergence`.
         outcome: the outcome.
         index: ``ST``, ``S1`` (Sobol) or ``mu_star`` (Morris).
+        order: factors in colour order (default: by the index at the largest sample,
+            largest first); give the same order to panels that go together.
+        legend: draw the legend (to the right of the axes).
         ax: where to draw.
         title: axes title (default: outcome and index).
     """
@@ -127,9 +142,10 @@ def convergence_chart(convergence: pd.DataFrame, outcome: str, index: str = "ST"
     if rows.empty:
         raise InputError(f"no convergence of {index} for outcome '{outcome}'")
     ax = ax if ax is not None else style.figure("single", aspect=0.7)[1]
-    last = rows[rows["samples"] == rows["samples"].max()].sort_values("value",
-                                                                      ascending=False)
-    for i, name in enumerate(last["factor"]):
+    if order is None:
+        last = rows[rows["samples"] == rows["samples"].max()]
+        order = list(last.sort_values("value", ascending=False)["factor"])
+    for i, name in enumerate(order):
         r = rows[rows["factor"] == name].sort_values("samples")
         color = style.QUALITATIVE[i % len(style.QUALITATIVE)]
         ls = style.LINESTYLES[(i // len(style.QUALITATIVE)) % len(style.LINESTYLES)]
@@ -138,10 +154,15 @@ def convergence_chart(convergence: pd.DataFrame, outcome: str, index: str = "ST"
         ax.fill_between(r["samples"], r["value"] - r["conf"], r["value"] + r["conf"],
                         color=color, alpha=0.12, lw=0)
     ax.set_xscale("log", base=2)
+    if index in ("S1", "ST"):
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(max(lo, -0.25), min(hi, 1.25))
+        ax.axhline(0, color="#999999", lw=0.5)
     ax.set_xlabel("base samples N" if index in ("S1", "ST") else "trajectories")
     ax.set_ylabel(_LABELS.get(index, index))
     ax.set_title(title if title is not None else f"{outcome}: {_LABELS.get(index, index)}")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=6)
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=6)
     return ax
 
 

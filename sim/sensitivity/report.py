@@ -141,9 +141,12 @@ def write_figures(out: Path, plan: SensitivityPlan, outcomes: pd.DataFrame,
             conv = indices.convergence
             if not conv.empty and (conv["outcome"] == o.name).any():
                 shown = ("S1", "ST") if method == "sobol" else ("mu_star",)
+                main = "ST" if method == "sobol" else "mu_star"
+                order = list(rows.sort_values(main, ascending=False)["factor"])
                 fig, axes = style.figure("double", aspect=0.3, ncols=len(shown))
                 for ax, index in zip(np.atleast_1d(axes), shown, strict=True):
-                    plots.convergence_chart(conv, o.name, index, ax=ax)
+                    plots.convergence_chart(conv, o.name, index, order=order,
+                                            legend=index == shown[-1], ax=ax)
                 save(f"convergence_{o.name}", fig,
                      f"Convergence of the indices of {o.describe()} with the sample size: "
                      "estimates on the first N/2ᵐ base samples (Sobol) or trajectories "

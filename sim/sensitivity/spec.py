@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.batch.spec import _check_fields, _check_type, _check_whole, _sequence
+from sim.batch.spec import _check_fields, _check_type, _check_whole, _sequence, read_toml
 from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario
 from sim.sensitivity.factors import Factor, make_factor
@@ -153,14 +152,8 @@ def load_sensitivity_spec(path: str | Path) -> SensitivitySpec:
         InputError: naming the file and field, for any problem.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("sensitivity spec not found", source=str(path))
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"malformed TOML: {err}", source=str(path)) from None
-    return spec_from_data(data, source=str(path), base=path.parent)
+    return spec_from_data(read_toml(path, "sensitivity spec"), source=str(path),
+                          base=path.parent)
 
 
 def spec_from_data(data: Mapping[str, Any], *, source: str | None = None,
