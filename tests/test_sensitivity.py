@@ -260,6 +260,14 @@ def test_bad_design_points(design, message):
     assert message in str(err.value)
 
 
+def test_bad_output_columns(baseline):
+    with pytest.raises(InputError, match=r"output.columns.county_year: unknown column "
+                                         r"'populaton'; did you mean 'population'\?"):
+        BatchSpec(scenarios=(baseline,), columns={"county_year": ["populaton"]})
+    with pytest.raises(InputError, match=r"output\.columns\.flows: not a table this batch"):
+        BatchSpec(scenarios=(baseline,), columns={"flows": ["migrants"]})
+
+
 # -- scenario discovery --------------------------------------------------------------------
 
 

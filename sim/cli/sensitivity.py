@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.cli.run import whole_number
+from sim.cli.batch import add_executor_arguments, executor_of
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,12 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="sensitivity spec (e.g. scenarios/sensitivity/pilot_services.toml)")
     p.add_argument("--out", type=Path, default=None,
                    help="results folder (default: results/<spec name>)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=whole_number("--workers", 1), default=None,
-                       metavar="N", help="local worker processes (default: the number of "
-                                         "CPUs; 1 runs in this process)")
-    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                       help="run on the Dask scheduler at ADDRESS (needs countysim[cluster])")
+    add_executor_arguments(p)
     p.add_argument("--resume", action="store_true",
                    help="finish the runs in --out and analyse again (with every run done: "
                         "analyse again, e.g. after changing outcomes or discovery)")
@@ -55,12 +50,7 @@ def handle(args: argparse.Namespace) -> int:
         print(f"{plan.describe()}; plan written to {out} (design.csv, runs.csv, "
               "sensitivity.json)")
         return 0
-    if args.scheduler:
-        executor, workers = "dask", None
-    elif args.workers == 1:
-        executor, workers = "serial", 1
-    else:
-        executor, workers = "processes", args.workers
+    executor, workers = executor_of(args)
 
     def header(_plan: object, to_run: int, label: str) -> None:
         if not args.quiet:
