@@ -88,6 +88,17 @@ def test_morris_and_lhs_rank_the_ishigami_factors():
     assert abs(s1["x3"]) < 0.08
 
 
+def test_factorial_design_is_the_sweep_grid_and_main_effects_are_exact():
+    problem = {"num_vars": 2, "names": ["a", "b"], "bounds": [[0.0, 1.0], [10.0, 20.0]]}
+    design = make_design(problem, "factorial", 0, seed=1, levels=3)
+    assert design.x.tolist() == [[a, b] for a in (0.0, 0.5, 1.0) for b in (10.0, 15.0, 20.0)]
+    given = make_design(problem, "factorial", 0, seed=1, values=[[0.0, 1.0], None], levels=2)
+    assert given.x.tolist() == [[0.0, 10.0], [0.0, 20.0], [1.0, 10.0], [1.0, 20.0]]
+    y = 20 * design.x[:, 0] + design.x[:, 1]  # additive: Var 20²·Var(a) vs Var(b), 4:1
+    table = analyse(design, pd.DataFrame({"y": y}), Analysis(), 1).table.set_index("factor")
+    assert table.loc["a", "S1"] == pytest.approx(0.8) and table.loc["b", "S1"] == pytest.approx(0.2)
+
+
 def test_a_constant_outcome_gets_a_note_not_an_error():
     problem = {"num_vars": 2, "names": ["a", "b"], "bounds": [[0, 1]] * 2}
     design = make_design(problem, "sobol", 16, seed=1)

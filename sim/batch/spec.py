@@ -258,9 +258,7 @@ class BatchSpec:
         """The points: the explicit design, or the sweep's full factorial (``[{}]``)."""
         if self.design is not None:
             return [dict(p) for p in self.design]
-        names = list(self.sweep)
-        return [dict(zip(names, combo, strict=True))
-                for combo in itertools.product(*(self.sweep[n] for n in names))]
+        return full_factorial(self.sweep)
 
     def to_data(self) -> dict[str, Any]:
         """The spec as plain data (scenarios by name and file), for manifests."""
@@ -464,8 +462,25 @@ def _parse_range(text: str, field_name: str, where: str) -> tuple[float, ...]:
     if n < 2 or not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         raise InputError(f"{field_name}: bad range '{text}': need lo < hi and n ≥ 2; "
                          f"{_RANGE_HELP}", source=where)
-    # 12 significant digits: '0.02:0.1:5' gives 0.04, not 0.04000000000000001.
+    return evenly_spaced(lo, hi, n)
+
+
+def evenly_spaced(lo: float, hi: float, n: int) -> tuple[float, ...]:
+    """``n`` evenly spaced values from ``lo`` to ``hi``, both included, as a sweep's ``lo:hi:n``.
+
+    Rounded to 12 significant digits: 0.02 to 0.1 in 5 gives 0.04, not 0.04000000000000001.
+    """
     return tuple(float(f"{v:.12g}") for v in np.linspace(lo, hi, n))
+
+
+def full_factorial(values: Mapping[str, Sequence[float]]) -> list[dict[str, float]]:
+    """Every combination of the values of each name, the last name varying fastest.
+
+    ``[{}]`` for no names. The order of a sweep's points and of factorial designs.
+    """
+    names = list(values)
+    return [dict(zip(names, combo, strict=True))
+            for combo in itertools.product(*(values[n] for n in names))]
 
 
 def plan_batch(spec: SpecLike, **fields: Any) -> list[RunSpec]:

@@ -7,7 +7,8 @@
   (:func:`SALib.sample.morris.sample`).
 * ``lhs``: a Latin hypercube of n points (:func:`SALib.sample.latin.sample`).
 * ``factorial``: every combination of evenly spaced levels (or given values),
-  last factor fastest, as a batch sweep orders its points.
+  spaced and ordered by the batch layer's sweep functions (``lo:hi:n``, last
+  factor fastest).
 
 Every random choice (the scrambling, the trajectories, the hypercube and the
 bootstrap of the analysis) is seeded from the spec's root seed through
@@ -18,13 +19,14 @@ so the same root seed gives the same design and the same indices.
 from __future__ import annotations
 
 import hashlib
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from sim.batch.spec import evenly_spaced, full_factorial
 
 #: Smallest base sample (Sobol) or number of trajectories (Morris) in convergence tables.
 MIN_CONVERGENCE_SAMPLES = 8
@@ -131,12 +133,13 @@ def make_design(problem: dict[str, Any], method: str, samples: int, *, seed: int
 
         x = latin.sample(problem, samples, seed=s)
     elif method == "factorial":
-        axes = []
-        for i, (lo, hi) in enumerate(problem["bounds"]):
+        # The full factorial of a batch sweep: "lo:hi:levels" spacing, last factor fastest.
+        axes = {}
+        for i, (name, (lo, hi)) in enumerate(zip(problem["names"], problem["bounds"],
+                                                 strict=True)):
             given = values[i] if values is not None else None
-            axes.append(list(given) if given else
-                        [float(f"{v:.12g}") for v in np.linspace(lo, hi, levels)])
-        x = np.array(list(itertools.product(*axes)), dtype=float)
+            axes[name] = tuple(given) if given else evenly_spaced(lo, hi, levels)
+        x = np.array([list(p.values()) for p in full_factorial(axes)], dtype=float)
         samples = len(x)
     else:
         raise ValueError(f"unknown design method {method!r}")
