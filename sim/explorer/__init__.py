@@ -20,3 +20,8 @@ def require_solara() -> None:
     """Raise InputError with the install command if Solara is not installed."""
     if importlib.util.find_spec("solara") is None:
         raise InputError(f"the explorer needs Solara, which is not installed: {INSTALL_HINT}")
+
+
+from sim.explorer.session import Session  # noqa: E402  (needs no Solara)
+
+__all__ = ["INSTALL_HINT", "Session", "require_solara"]
