@@ -199,7 +199,7 @@ def test_browser_loads_the_page_runs_and_sees_the_map_update(tmp_path):
         url = found.group(0)
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page = browser.new_page(viewport={"width": 1500, "height": 1400})
             deadline = time.monotonic() + 30
             while True:  # the server needs a moment to listen
                 try:
@@ -228,7 +228,9 @@ def test_browser_loads_the_page_runs_and_sees_the_map_update(tmp_path):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
-            server.wait(timeout=10)
+            log, _ = server.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+            log, _ = server.communicate()
+    assert "Could not load URL" not in log, "the page must not need a CDN:\n" + log
+    assert "Traceback" not in log, log

@@ -62,6 +62,8 @@ def handle(args: argparse.Namespace) -> int:
                "--open" if args.open else "--no-open"]
     print(f"countysim explore: http://{args.host}:{port}/ (starting from {session.base}; "
           "Ctrl+C to stop)", flush=True)
+    if os.name == "posix":  # become the server: Ctrl+C and kill reach it, nothing is orphaned
+        os.execve(sys.executable, command, env)
     return subprocess.run(command, env=env, check=False).returncode
 
 

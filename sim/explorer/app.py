@@ -45,6 +45,8 @@ START_ENV = "COUNTYSIM_EXPLORE_SCENARIO"
 logger = logging.getLogger(__name__)
 
 Act = Callable[[Callable[..., Any]], Callable[..., None]]
+#: Style of the help line under an input.
+HINT = {"font-size": "0.8em", "color": "#666", "margin-top": "-6px"}
 
 
 def open_session(scenario: str = "baseline.toml", scenarios_dir: str | None = None,
@@ -132,7 +134,7 @@ def Explorer(scenario: str = "baseline.toml", scenarios_dir: str | None = None,
     solara.Title("countysim explorer")
     with solara.Column(style={"padding": "8px", "max-width": "1600px"}):
         with solara.Row(style={"align-items": "baseline"}):
-            solara.Markdown("### countysim explorer")
+            solara.Text("countysim explorer", style={"font-size": "1.5em", "font-weight": "500"})
             solara.Text("Chengdu–Chongqing county model: pick levers, run, compare with the "
                         "same set-up without levers.", style={"color": "#555"})
         with solara.Column(gap="4px"):  # always present, so the parts below keep their state
@@ -339,7 +341,8 @@ def LeverRow(entry: dict[str, Any], pick: Callable[[str], None],
     with solara.Row(style={"align-items": "center", "border-bottom": "1px solid #eee",
                            **style}):
         with solara.Column(gap="0px", style={"flex": "1"}):
-            solara.Markdown(f"**{entry['id']}** · `{entry['type']}` · {years}")
+            solara.Text(f"{entry['id']} · {entry['type']} · {years}",
+                        style={"font-weight": "500"})
             solara.Text(f"targets: {targets_text(entry.get('targets')) or '(served counties)'}"
                         + (f" · {own}" if own else ""), style={"font-size": "0.85em"})
         solara.Button("Edit", text=True, disabled=busy,
@@ -368,15 +371,16 @@ def LeverEditor(session: Session, form: Any, editing: str | None, busy: bool,
 
     title = f"Edit lever '{editing}'" if editing else "New lever"
     with solara.Column(gap="4px"):
-        solara.Markdown(f"**{title}**")
+        solara.Text(title, style={"font-weight": "500"})
         solara.Select("Type", values=list(LEVER_TYPES), value=f["type"], on_value=set_type,
                       disabled=busy).meta(ref="lever_type")
         solara.InputText("Id (empty: from the type)", value=f["id"],
                          on_value=set_field("id")).meta(ref="lever_id")
-        solara.InputText("Targets: pilots, all, ccec, border; counties (names or codes, "
-                         "comma-separated); or a table { prefectures = [\"Suining\"] }",
-                         value=f["targets"], on_value=set_field("targets")
+        solara.InputText("Targets", value=f["targets"], on_value=set_field("targets")
                          ).meta(ref="lever_targets")
+        solara.Text("pilots, all, ccec or border; counties by name or code, separated by "
+                    "commas; or a table such as { prefectures = [\"Suining\"], exclude = "
+                    "[\"船山区\"] }", style=HINT)
         with solara.Row():
             solara.InputInt("Start year", value=f["start_year"],
                             on_value=set_field("start_year")).meta(ref="lever_start")
@@ -392,7 +396,7 @@ def LeverEditor(session: Session, form: Any, editing: str | None, busy: bool,
             solara.Button("Add lever", icon_name="mdi-plus", color="primary", on_click=add,
                           disabled=busy).meta(ref="add_lever")
             if editing:
-                solara.Button(f"Update '{editing}'", icon_name="mdi-check", on_click=update,
+                solara.Button("Update lever", icon_name="mdi-check", on_click=update,
                               disabled=busy).meta(ref="update_lever")
             solara.Button("Clear", text=True, on_click=clear).meta(ref="clear_lever")
 
@@ -424,8 +428,7 @@ def FieldInput(field: LeverField, value: Any, on_value: Callable[[Any], None]) -
         return
     element.meta(ref=ref)
     if field.doc:
-        solara.Text(field.doc, style={"font-size": "0.8em", "color": "#666",
-                                      "margin-top": "-6px"})
+        solara.Text(field.doc, style=HINT)
 
 
 @solara.component

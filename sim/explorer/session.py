@@ -562,7 +562,7 @@ class Session:
             reference = self.reference()
             return Snapshot(scenario=self.scenario, year=self._model.year, results=results,
                             reference=reference, reference_name=self.reference_name,
-                            comparison=ResultsSet.from_results([results, reference]))
+                            comparison=ResultsSet.from_results([reference, results]))
 
     def _discard(self) -> None:
         self._model = None
