@@ -55,6 +55,13 @@ def test_unknown_scenario_is_one_line_naming_the_choices():
     assert "pilot_programme, " in message
 
 
+def test_folder_without_scenarios_is_one_line(tmp_path):
+    with pytest.raises(InputError) as caught:
+        Session(scenarios_dir=tmp_path / "none")
+    assert str(caught.value) == (f"{tmp_path / 'none'}: no scenario files (*.toml) here; set "
+                                 "COUNTYSIM_SCENARIOS or pass --scenarios to name the folder")
+
+
 def test_scenario_by_path_and_name_without_suffix(tmp_path):
     s = open_session("land_quota_trading")
     assert s.base == "land_quota_trading.toml"

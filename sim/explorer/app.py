@@ -8,8 +8,11 @@ Runs and figures are made in worker threads (``solara.lab.use_task``), so the
 interface stays responsive; bad input shows as the one-line
 :class:`~sim.errors.InputError` message.
 
-Elements tests look for carry ``.meta(ref=...)``: ``run``, ``step``, ``reset``,
-``status``, ``error``, ``scenario``, ``add_lever`` and so on.
+Elements tests look for carry ``.meta(ref=...)`` (``run``, ``step``, ``reset``,
+``status``, ``scenario``, ``lever_targets``, ``field:<name>``, ``add_lever``,
+``edit:<id>``, ``save`` …); messages are alerts of type ``error`` or
+``success``. Components take the session's ``revision`` so that they render
+again after every edit of the (mutable) session.
 """
 
 from __future__ import annotations
@@ -146,7 +149,7 @@ def Explorer(scenario: str = "baseline.toml", scenarios_dir: str | None = None,
             with solara.Column():
                 Controls(sim_task, status_line(session, took.value))
                 Setup(session, act, busy, revision.value)
-                Export(session, act, notice, error, revision.value)
+                Export(session, notice, error, revision.value)
             with solara.Column():
                 Figures(session, drawn, draw_task.pending, map_variable, map_difference,
                         map_year, indicators, indicator_difference)
@@ -222,7 +225,7 @@ def Setup(session: Session, act: Act, busy: bool, revision: int) -> None:
 
 
 @solara.component
-def Export(session: Session, act: Act, notice: Any, error: Any, revision: int) -> None:
+def Export(session: Session, notice: Any, error: Any, revision: int) -> None:
     """Download the set-up as a scenario file, or write it to a path."""
     path = solara.use_reactive("")
     overwrite = solara.use_reactive(False)

@@ -389,10 +389,7 @@ class Session:
         for path in candidates:
             if path.is_file():
                 return path
-        try:
-            allowed = ", ".join(n.removesuffix(".toml") for n in self.scenario_files())
-        except InputError:
-            allowed = "none"
+        allowed = ", ".join(n.removesuffix(".toml") for n in self.scenario_files())
         raise InputError(f"unknown scenario '{name}'; allowed: {allowed} (files in "
                          f"{self.scenarios_dir}) or the path of a .toml file")
 
