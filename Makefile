@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean-venv
+.PHONY: demo test lint bench bench-batch clean-venv
 
 $(STAMP): pyproject.toml
 	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
@@ -28,6 +28,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_run.py
+
+bench-batch: $(STAMP)
+	$(PY) benchmarks/bench_batch.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -248,10 +248,8 @@ class CountyModel(mesa.Model):
     @property
     def run_id(self) -> str:
         """A stable id of (scenario, parameters, seed, replicate, mode)."""
-        key = json.dumps({"scenario": self.sim_scenario.digest(), "seed": self.seed,
-                          "replicate": self.replicate, "deterministic": self.deterministic,
-                          "parameters": self.params.to_dict()}, sort_keys=True)
-        return hashlib.sha256(key.encode()).hexdigest()[:12]
+        return make_run_id(self.sim_scenario, seed=self.seed, replicate=self.replicate,
+                           deterministic=self.deterministic, parameters=self.params)
 
     def _ids(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "scenario": self.sim_scenario.name,
@@ -282,6 +280,27 @@ class CountyModel(mesa.Model):
         if not self.recorder.record_flows:
             raise RuntimeError("construct the model with record_flows=True to keep flows")
         return self.recorder.flows(self._ids(), self.region.table)
+
+
+def make_run_id(scenario: Scenario, *, seed: int, replicate: int, deterministic: bool,
+                parameters: Parameters) -> str:
+    """The id of a run, known before it starts (batches plan with it).
+
+    Args:
+        scenario: the scenario simulated.
+        seed: root seed of the run.
+        replicate: replicate number.
+        deterministic: expected flows instead of random draws.
+        parameters: the full parameter set of the run.
+
+    Returns:
+        12 hex digits of a hash of all of the above; equal inputs give equal ids on
+        every machine.
+    """
+    key = json.dumps({"scenario": scenario.digest(), "seed": int(seed),
+                      "replicate": int(replicate), "deterministic": bool(deterministic),
+                      "parameters": parameters.to_dict()}, sort_keys=True)
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 def resolve_lever_masks(scenario: Scenario, *, region: Region | None = None,

@@ -69,6 +69,19 @@ REGION_YEAR_COLUMNS = (
     "core_share", "pilot_gap",
 )
 
+#: Levers-year columns and their types (also those of a run without active levers).
+LEVERS_YEAR_DTYPES = {
+    "run_id": "str", "scenario": "str", "replicate": "int64", "seed": "int64",
+    "year": "int64", "code": "int64", "lever_id": "str", "lever_type": "str",
+    "weight": "float64",
+}
+#: Flows columns and their types.
+FLOWS_DTYPES = {
+    "run_id": "str", "scenario": "str", "replicate": "int64", "seed": "int64",
+    "year": "int64", "origin": "int64", "destination": "int64", "migrants": "float64",
+    "investment_bn_yuan": "float64",
+}
+
 
 class Recorder:
     """Preallocated buffers for the recorded years of one run.
@@ -162,14 +175,12 @@ class Recorder:
                     hit = codes[lever_masks[j]]
                     rows.append(pd.DataFrame({"year": year, "code": hit, "lever_id": lever_id,
                                               "lever_type": lever_types[j], "weight": w}))
-        cols = ["run_id", "scenario", "replicate", "seed", "year", "code", "lever_id",
-                "lever_type", "weight"]
         if not rows:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+            return _empty(LEVERS_YEAR_DTYPES)
         df = pd.concat(rows, ignore_index=True)
         for key, value in ids.items():
             df[key] = value
-        return df[cols]
+        return df[list(LEVERS_YEAR_DTYPES)]
 
     def region_year(self, ids: dict, table: pd.DataFrame) -> pd.DataFrame:
         """The region × year table (see :data:`REGION_YEAR_COLUMNS`)."""
@@ -214,12 +225,27 @@ class Recorder:
                 "year": year, "origin": codes[origin], "destination": codes[dest],
                 "migrants": migrants[origin, dest], "investment_bn_yuan": invest[origin, dest],
             }))
-        df = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-            columns=["year", "origin", "destination", "migrants", "investment_bn_yuan"]))
+        if not parts:
+            return _empty(FLOWS_DTYPES)
+        df = pd.concat(parts, ignore_index=True)
         for key, value in ids.items():
             df[key] = value
-        return df[["run_id", "scenario", "replicate", "seed", "year", "origin", "destination",
-                   "migrants", "investment_bn_yuan"]]
+        return df[list(FLOWS_DTYPES)]
+
+
+def _empty(dtypes: dict[str, str]) -> pd.DataFrame:
+    """A table without rows whose columns have the types of a filled one.
+
+    Typed empty tables keep Parquet schemas equal across runs, so batches of runs
+    with and without rows read as one dataset.
+    """
+    key = tuple(dtypes.items())
+    if key not in _EMPTY:  # building typed columns costs milliseconds; copies do not
+        _EMPTY[key] = pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+    return _EMPTY[key].copy()
+
+
+_EMPTY: dict[tuple, pd.DataFrame] = {}
 
 
 def _constant(value: Any, size: int) -> Any:

@@ -42,10 +42,10 @@ def write_batch(out: Path, scenarios: list[sim.Scenario], replicates: int, *,
                 (out / name).mkdir(parents=True, exist_ok=True)
                 table.to_parquet(out / name / f"part-{rid}.parquet", index=False)
             runs.append({"run_id": rid, "scenario": s.name, "replicate": k,
-                         "seed": seed0 + k, "status": "ok", "error": None, "seconds": 0.1})
+                         "seed": seed0 + k, "status": "done", "error": None, "seconds": 0.1})
     if failed:  # a failed run leaves a row in runs.parquet and no parts
         runs.append({"run_id": "deadbeef0000", "scenario": scenarios[0].name,
-                     "replicate": replicates, "seed": 1, "status": "error",
+                     "replicate": replicates, "seed": 1, "status": "failed",
                      "error": "boom", "seconds": 0.0})
     pd.DataFrame(runs).to_parquet(out / "runs.parquet", index=False)
     (out / "manifest.json").write_text(json.dumps({"name": out.name}), encoding="utf-8")

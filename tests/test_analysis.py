@@ -221,7 +221,7 @@ def batch(tmp_path_factory, baseline):
 def test_batch_folder_reads_all_ok_runs(batch):
     rs = analysis.read_results(batch)
     assert rs.scenarios == ["baseline", "industry", "rail_link"]
-    assert len(rs.runs) == 9 and (rs.runs["status"] == "ok").all()
+    assert len(rs.runs) == 9 and (rs.runs["status"] == "done").all()
     assert len(rs.county_year) == 9 * 6 * 140
     assert rs.flows is not None and rs.years == list(range(2020, 2026))
     assert rs.replicates("industry") == 3

@@ -167,7 +167,7 @@ def _read_batch(path: Path) -> ResultsSet:
     runs = pd.read_parquet(path / "runs.parquet") if (path / "runs.parquet").is_file() else None
     ok = None
     if runs is not None and "status" in runs.columns:
-        ok = set(runs.loc[runs["status"] == "ok", "run_id"])
+        ok = set(runs.loc[runs["status"] == "done", "run_id"])
     tables: dict[str, pd.DataFrame | None] = {}
     for name in TABLES:
         folder = path / name
@@ -198,7 +198,7 @@ def _runs_from_table(region_year: pd.DataFrame) -> pd.DataFrame:
     keys = [c for c in region_year.columns
             if c in RUN_COLUMNS or c not in CONTRACT_COLUMNS]
     runs = region_year[keys].drop_duplicates("run_id").reset_index(drop=True)
-    runs["status"] = "ok"
+    runs["status"] = "done"
     return runs
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -29,15 +30,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=handle)
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"seed must be a whole number ≥ 0, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed must be a whole number ≥ 0, got {value}")
-    return value
+def whole_number(what: str, minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number ≥ ``minimum``, with a message naming ``what``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{what} must be a whole number ≥ {minimum}, got '{text}'") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{what} must be a whole number ≥ {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+_seed = whole_number("seed", 0)
 
 
 def handle(args: argparse.Namespace) -> int:
