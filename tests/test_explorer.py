@@ -32,8 +32,15 @@ def open_session(name: str = "pilot_programme", **kw) -> Session:
 
 
 def assert_same_results(a: sim.Results, b: sim.Results) -> None:
+    """Every value the same (labels compared as text: a results folder read back keeps the
+    labels but not the order of their categories)."""
     for table in TABLES:
-        pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table), check_exact=True)
+        pd.testing.assert_frame_equal(_labels_as_text(getattr(a, table)),
+                                      _labels_as_text(getattr(b, table)), check_exact=True)
+
+
+def _labels_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    return df.astype({c: str for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)})
 
 
 # -- set-up -----------------------------------------------------------------------------
