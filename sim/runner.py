@@ -40,6 +40,22 @@ def run(scenario: Scenario | str | Path, seed: int | None = None,
                         deterministic=deterministic, parameters=parameters,
                         record_flows=record_flows)
     model.run_model()
+    return results_of(model, started)
+
+
+def results_of(model: CountyModel, started: datetime | None = None) -> Results:
+    """The results of a model's years so far (all of them once it has run to the end).
+
+    Args:
+        model: a model, run to its end year or stepped part of the way.
+        started: when the run started (recorded in the manifest; default: now).
+
+    Returns:
+        :class:`~sim.results.Results` exactly as :func:`run` returns them; flows
+        only if the model records them.
+    """
+    scenario = model.sim_scenario
+    started = started or datetime.now(UTC)
     manifest = {
         "run_id": model.run_id,
         "scenario": scenario.name,
@@ -50,8 +66,8 @@ def run(scenario: Scenario | str | Path, seed: int | None = None,
         "start_year": scenario.start_year,
         "end_year": scenario.end_year,
         "seed": model.seed,
-        "replicate": replicate,
-        "deterministic": deterministic,
+        "replicate": model.replicate,
+        "deterministic": model.deterministic,
         "parameters": model.params.to_dict(),
         "versions": versions(),
         "git_commit": git_commit(),
@@ -61,4 +77,4 @@ def run(scenario: Scenario | str | Path, seed: int | None = None,
     }
     return Results(county_year=model.county_year(), region_year=model.region_year(),
                    levers_year=model.levers_year(), manifest=manifest,
-                   flows=model.flows() if record_flows else None)
+                   flows=model.flows() if model.recorder.record_flows else None)
