@@ -104,10 +104,12 @@ def fit_gravity(pop_2010: np.ndarray, mass: np.ndarray, travel_time: np.ndarray,
     """Fit (m, α, β, c) by least squares on the training groups' log growth.
 
     Args:
-        pop_2010, mass: per unit.
+        pop_2010: 2010 population per unit.
+        mass: attraction mass W per unit (2010 GDP).
         travel_time: (units × units) hours, with internal times on the diagonal.
         unit_group: row of each unit's group.
-        group_2010, group_2020: observed population per group.
+        group_2010: observed 2010 population per group.
+        group_2020: observed 2020 population per group.
         train: boolean mask of the groups to fit on.
     """
     n_groups = len(group_2010)

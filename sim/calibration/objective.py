@@ -44,10 +44,10 @@ def residuals(outcome: Outcome, targets: Targets, mask: np.ndarray) -> dict[str,
     pop = targets.aggregate(outcome.population)[mask]
     urban = targets.aggregate(outcome.urban)[mask]
     gdp = targets.aggregate(outcome.gdp)[mask]
-    p10, p20 = g["pop_2010"].to_numpy()[mask], g["pop_2020"].to_numpy()[mask]
+    p20 = g["pop_2020"].to_numpy()[mask]
     u20 = g["urban_2020"].to_numpy()[mask]
     ok = g["gdp_comparable"].to_numpy()[mask]
-    y10, y20 = g["gdp_2010"].to_numpy()[mask][ok], g["gdp_2020"].to_numpy()[mask][ok]
+    y20 = g["gdp_2020"].to_numpy()[mask][ok]
     pred = gdp[ok]
     return {
         "population": np.log(pop / p20),
@@ -155,4 +155,5 @@ class Objective:
         return self.evaluate_parameters(self.parameters(np.asarray(z, dtype=float)))
 
     def __call__(self, z: np.ndarray) -> float:
+        """J at unit-cube point ``z`` (what the optimisers minimise)."""
         return self.evaluate(z).objective

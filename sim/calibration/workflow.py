@@ -41,7 +41,8 @@ DEFAULT_FIT = (
     "market_access_decay_per_h", "migration_time_cost_per_h", "migration_rate",
     "income_elasticity", "investment_return_elasticity", "home_bias",
     "agglomeration_elasticity", "roc_income_growth", "roc_preference",
-    "roc_return_migration_rate", "urbanisation_rate", "knowledge_spillover",
+    "roc_return_migration_rate", "urbanisation_base_rate", "urbanisation_rate",
+    "knowledge_spillover",
     "destination_size_weight", "commuting_decay_per_h", "migrant_urban_bias",
     "crowding_weight", "amenity_weight", "services_weight",
 )
