@@ -106,6 +106,8 @@ def _minimise(fun: Callable[[np.ndarray], float], z0: np.ndarray, max_evals: int
               tolerance: float) -> tuple[np.ndarray, float, int]:
     """Bounded Powell, restarted from its result while it improves by > tolerance."""
     z, best, used = np.asarray(z0, dtype=float), math.inf, 0
+    if len(z) == 0:  # nothing free (a one-parameter profile): just evaluate
+        return z, float(fun(z)), 1
     while used < max_evals:
         res = minimize(fun, z, method="Powell", bounds=[(0.0, 1.0)] * len(z),
                        options={"maxfev": max_evals - used, "xtol": 1e-3, "ftol": 1e-6})

@@ -191,7 +191,7 @@ def parameter_file_text(record: dict[str, Any]) -> str:
         "[parameters]",
     ]
     for p in record["parameters"]:
-        lines.append(f"{p['name']} = {_toml_value(round(p['value'], 6))}")
+        lines.append(f"{p['name']} = {_toml_value(p['value'])}")
     lines += ["", "[provenance]"]
     for key in ("date", "region", "data", "objective", "split", "method", "git_commit"):
         lines.append(f"{key} = {_toml_value(record[key])}")
@@ -209,6 +209,20 @@ def parameter_file_text(record: dict[str, Any]) -> str:
             if "profile_95" in p:
                 lines.append(f"{p['name']} = {_toml_value([round(v, 6) for v in p['profile_95']])}")
     return "\n".join(lines) + "\n"
+
+
+#: Footnote of the intervals that :func:`format_interval` marks with †.
+OPEN_END_NOTE = ("† the end of the plausible range: J − J* stays below 3.84 there, the data do "
+                 "not bound the parameter on that side.")
+
+
+def format_interval(p: dict[str, Any]) -> str:
+    """The 95% profile interval of a parameter record, † marking open ends."""
+    if "profile_95" not in p:
+        return "—"
+    lo, hi = p["profile_95"]
+    return (f"{lo:.4g}{'†' if p['open_lower'] else ''} – "
+            f"{hi:.4g}{'†' if p['open_upper'] else ''}")
 
 
 def calibration_readme(record: dict[str, Any]) -> str:
@@ -235,11 +249,7 @@ def calibration_readme(record: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for p in record["parameters"]:
-        interval = "—"
-        if "profile_95" in p:
-            lo, hi = p["profile_95"]
-            interval = (f"{'≤' if p['open_lower'] else ''}{lo:.4g} – "
-                        f"{hi:.4g}{'+' if p['open_upper'] else ''}")
+        interval = format_interval(p)
         note = []
         if p["at_bound"]:
             note.append("at a bound of its range")
@@ -248,7 +258,7 @@ def calibration_readme(record: dict[str, Any]) -> str:
         lines.append(f"| `{p['name']}` | {p['prior']:.4g} | **{p['value']:.4g}** | {interval} | "
                      f"{p['local_se']:.3g} | {p['plausible'][0]:g} – {p['plausible'][1]:g} | "
                      f"{'; '.join(note)} |")
-    lines += ["", "Starts (J, runs, seconds):", ""]
+    lines += ["", OPEN_END_NOTE, "", "Starts (J, runs, seconds):", ""]
     for s in record["starts"]:
         lines.append(f"* J = {s['objective']:.2f}, {s['evaluations']} runs, {s['seconds']:.0f} s")
     ident = record["identifiability"]

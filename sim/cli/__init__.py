@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sim.errors import InputError
 
 #: Subcommand modules, in the order ``countysim --help`` lists them.
-COMMANDS = ("run", "check", "batch", "status", "compare", "plot", "calibrate")
+COMMANDS = ("run", "check", "batch", "status", "compare", "plot", "calibrate", "validate")
 
 
 def build_parser() -> argparse.ArgumentParser:
