@@ -197,14 +197,13 @@ class Parameters:
         "roc")
     roc_preference: float = _p(
         3.0, "1", "constant utility of ROC as a destination (distance to family, hukou, "
-        "language), on top of the travel-time cost γ·roc_access_h",
+        "language), on top of the travel-time cost γ·(τ to a gateway + roc_access_h)",
         (-20.0, 20.0), (-3.0, 15.0),
         "modelling assumption; calibrated. The range allows the constant to offset the "
-        "travel-time cost of reaching ROC and the stay bonus (the first range, −3–3, did "
-        "not: the calibration ended on its upper end)", "roc")
+        "travel-time cost of reaching ROC, γ·τ ≈ 4–12 at γ ≈ 1/h (the first range, −3–3, "
+        "did not, and the calibration ended on its upper end)", "roc")
     roc_access_h: float = _p(
-        4.0, "h", "travel time from a gateway county (Shuangliu, Yubei airports) to ROC; "
-        "for migrants, the time between any county and ROC",
+        4.0, "h", "travel time from a gateway county (Shuangliu, Yubei airports) to ROC",
         (0.0, 48.0), (2.0, 8.0), "modelling assumption", "roc")
     roc_return_migration_rate: float = _p(
         0.002, "1/year", "migrants arriving from ROC per year, as a share of the region's "

@@ -27,8 +27,6 @@ PARAMS = Parameters(
     primary_share_decline=0.0, land_quota_growth=0.0,
     # Size term and commuting off here; test_size_commuting_and_settlement checks them.
     destination_size_weight=0.0, commuting_decay_per_h=100.0,
-    # Migrants reach ROC in roc_access_h from every county (not τ's ROC column).
-    roc_access_h=3.0,
 )
 
 
@@ -64,20 +62,20 @@ def test_one_year_of_flows_matches_hand_arithmetic():
     # Destination choice from county 1: exp(ln y_j − τ_1j + 2 [j = 1]).
     w11 = math.exp(math.log(inc1) - 0.5 + 2.0)
     w12 = math.exp(math.log(inc2) - 1.0)
-    w1r = math.exp(math.log(3.0e8) + 0.5 - 3.0)
+    w1r = math.exp(math.log(3.0e8) + 0.5 - 5.0)
     movers_1 = 0.1 * 100
     m12 = movers_1 * w12 / (w11 + w12 + w1r)
     m1r = movers_1 * w1r / (w11 + w12 + w1r)
     w21 = math.exp(math.log(inc1) - 1.0)
     w22 = math.exp(math.log(inc2) - 0.5 + 2.0)
-    w2r = math.exp(math.log(3.0e8) + 0.5 - 3.0)
+    w2r = math.exp(math.log(3.0e8) + 0.5 - 4.0)
     m21 = 10 * w21 / (w21 + w22 + w2r)
     m2r = 10 * w2r / (w21 + w22 + w2r)
     assert flows.migration_od[0, 1] == pytest.approx(m12)
     assert flows.migration_od[1, 0] == pytest.approx(m21)
     assert flows.roc_out_migration == pytest.approx([m1r, m2r])
-    # Arrivals from ROC: 1% of 200 residents, split by exp(ln y_j − γ roc_access_h).
-    a1, a2 = math.exp(math.log(inc1) - 3.0), math.exp(math.log(inc2) - 3.0)
+    # Arrivals from ROC: 1% of 200 residents, split by exp(ln y_j − τ_Rj).
+    a1, a2 = math.exp(math.log(inc1) - 5.0), math.exp(math.log(inc2) - 4.0)
     roc_in = [2.0 * a1 / (a1 + a2), 2.0 * a2 / (a1 + a2)]
     assert flows.roc_in_migration == pytest.approx(roc_in)
     assert flows.out_migration == pytest.approx([m12 + m1r, m21 + m2r])
@@ -143,13 +141,13 @@ def test_size_commuting_and_settlement_match_hand_arithmetic():
     # Urban populations 60 and 30, mean 45.
     u1, u2 = math.log(reach1) + math.log(60 / 45), math.log(reach2) + math.log(30 / 45)
     roc = math.log(3.0e8) + 0.5
-    w11, w12, w1r = math.exp(u1 - 0.5 + 2.0), math.exp(u2 - 1.0), math.exp(roc - 3.0)
-    w21, w22, w2r = math.exp(u1 - 1.0), math.exp(u2 - 0.5 + 2.0), math.exp(roc - 3.0)
+    w11, w12, w1r = math.exp(u1 - 0.5 + 2.0), math.exp(u2 - 1.0), math.exp(roc - 5.0)
+    w21, w22, w2r = math.exp(u1 - 1.0), math.exp(u2 - 0.5 + 2.0), math.exp(roc - 4.0)
     m12, m1r = 10 * w12 / (w11 + w12 + w1r), 10 * w1r / (w11 + w12 + w1r)
     m21, m2r = 10 * w21 / (w21 + w22 + w2r), 10 * w2r / (w21 + w22 + w2r)
     assert flows.migration_od[0, 1] == pytest.approx(m12)
     assert flows.migration_od[1, 0] == pytest.approx(m21)
-    a1, a2 = math.exp(u1 - 3.0), math.exp(u2 - 3.0)
+    a1, a2 = math.exp(u1 - 5.0), math.exp(u2 - 4.0)
     roc_in = [2.0 * a1 / (a1 + a2), 2.0 * a2 / (a1 + a2)]
     assert flows.roc_in_migration == pytest.approx(roc_in)
 

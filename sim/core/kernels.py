@@ -20,11 +20,8 @@ class Kernels:
     Attributes:
         access: (N, N) exp(−θ τ_ij), the market-access weights (eq. 2).
         migration: (N, N+1) exp(−γ τ_ij), times exp(stay bonus) on the
-            diagonal; column N is ROC, exp(−γ τ_R) with τ_R = ``roc_access_h``
-            for every county (eq. 5): migrants reach ROC by rail and road
-            from anywhere, not through the two airport gateways.
-        migration_from_roc: (N,) exp(−γ τ_R), the same for every county: where
-            arrivals from ROC settle depends on destination utility only.
+            diagonal; column N is ROC (eq. 5).
+        migration_from_roc: (N,) exp(−γ τ_Rj) for arrivals from ROC.
         investment: (N, N+1) exp(−ω τ_ij); column N is ROC (eq. 6).
         investment_from_roc: (N,) exp(−ω τ_Rj).
         diffusion: (N, N) exp(−θ τ_ij) with a zero diagonal, rows summing to 1
@@ -54,7 +51,7 @@ def build_kernels(travel_time: np.ndarray, params: Parameters,
 
     Args:
         travel_time: hours between counties, ROC last.
-        params: supplies θ, γ, ω, θ_c, the stay bonus and the ROC access time.
+        params: supplies θ, γ, ω, θ_c and the stay bonus.
         key: an identifier of ``travel_time`` (see ``Network.travel_time_key``);
             with it, results are memoised.
     """
@@ -62,7 +59,7 @@ def build_kernels(travel_time: np.ndarray, params: Parameters,
         return _build(travel_time, params)
     cache_key = (key, params.market_access_decay_per_h, params.migration_time_cost_per_h,
                  params.stay_bonus, params.investment_time_decay_per_h,
-                 params.commuting_decay_per_h, params.roc_access_h)
+                 params.commuting_decay_per_h)
     kernels = _CACHE.get(cache_key)
     if kernels is None:
         kernels = _build(travel_time, params)
@@ -78,9 +75,6 @@ def _build(travel_time: np.ndarray, params: Parameters) -> Kernels:
     access = np.exp(-params.market_access_decay_per_h * counties)
     migration = np.exp(-params.migration_time_cost_per_h * travel_time[:n, :])
     migration[np.arange(n), np.arange(n)] *= np.exp(params.stay_bonus)
-    # ROC is equally far from every county for migrants (eq. 5c, 5d).
-    to_roc = np.exp(-params.migration_time_cost_per_h * params.roc_access_h)
-    migration[:, n] = to_roc
     investment = np.exp(-params.investment_time_decay_per_h * travel_time[:n, :])
     diffusion = access.copy()
     np.fill_diagonal(diffusion, 0.0)
@@ -93,7 +87,7 @@ def _build(travel_time: np.ndarray, params: Parameters) -> Kernels:
     return Kernels(
         access=access,
         migration=migration,
-        migration_from_roc=np.full(n, to_roc),
+        migration_from_roc=np.exp(-params.migration_time_cost_per_h * travel_time[n, :n]),
         investment=investment,
         investment_from_roc=np.exp(-params.investment_time_decay_per_h * travel_time[n, :n]),
         diffusion=diffusion,
