@@ -529,6 +529,19 @@ def readme(record: dict[str, Any], calibration: dict[str, Any] | None, figures: 
             lines += [f"![{caption}]({name})", "", f"*{caption}.*", ""]
     if calibration is not None:
         lines += _calibration_summary(calibration, calibration_link)
+    lines += [
+        "## Reproduce",
+        "",
+        "```",
+        "OPENBLAS_NUM_THREADS=1 countysim calibrate --out docs/validation/calibration"
+        "   # ≈ 25 min on 2 cores",
+        "cp docs/validation/calibration/calibrated_parameters.toml sim/data/",
+        "countysim validate --out docs/validation   # ≈ 10 s",
+        "```",
+        "",
+        "Interpretation, known defects and what was tried: [NOTES.md](NOTES.md) "
+        "(written by hand, not regenerated).",
+    ]
     return "\n".join(lines) + "\n"
 
 
