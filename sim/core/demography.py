@@ -22,6 +22,23 @@ def natural_change(population: np.ndarray, birth_rate: np.ndarray, death_rate: n
     return births, np.minimum(deaths, population)
 
 
+def settle_migrants(urban: np.ndarray, rural: np.ndarray, leaving: np.ndarray,
+                    arriving: np.ndarray, urban_bias: float) -> tuple[np.ndarray, np.ndarray]:
+    """Eq. 5k: urban and rural residents after migration.
+
+    Leavers are drawn from urban and rural residents in proportion. Arrivals
+    (from other counties and ROC) settle in towns with share
+    s = u + σ (1 − u), u = U / P: like the residents when σ = 0, all in towns
+    when σ = 1. U' = U (1 − O/P) + s I and R' = R (1 − O/P) + (1 − s) I.
+    """
+    pop = urban + rural
+    safe = np.where(pop > 0, pop, 1.0)
+    stay = np.where(pop > 0, 1.0 - leaving / safe, 0.0)
+    u = np.where(pop > 0, urban / safe, 1.0)
+    settle = u + urban_bias * (1.0 - u)
+    return urban * stay + settle * arriving, rural * stay + (1.0 - settle) * arriving
+
+
 def urbanisation(rural: np.ndarray, urban_income: np.ndarray, rural_income: np.ndarray,
                  land: np.ndarray, urban: np.ndarray, land_per_urban: float,
                  base_rate: float, gap_rate: float, boost: np.ndarray) -> np.ndarray:

@@ -59,11 +59,12 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
     services = amenities.shared_services(own_services, travel_time[:-1, :-1],
                                          const.province, policy.sharing)
     amenity = amenities.amenity(state.land, const.area_km2, policy.amenity_boost)
+    reachable_income = migration.commuting_income(income, pop, kernels.commuting)
     utility = migration.destination_utility(
-        income, services, amenity,
-        migration.crowding(state.land, urban, p.land_per_urban_resident_km2),
+        reachable_income, services, amenity,
+        migration.crowding(state.land, urban, p.land_per_urban_resident_km2), urban,
         policy.hukou_bonus, p.income_elasticity, p.services_weight, p.amenity_weight,
-        p.crowding_weight)
+        p.crowding_weight, p.destination_size_weight)
     roc_income = const.roc_income_initial * (1.0 + p.roc_income_growth) ** (
         year - const.census_year)
     roc_utility = p.income_elasticity * np.log(roc_income) + p.roc_preference
@@ -104,9 +105,13 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
         p.death_rate_trend)
     births, deaths = demography.natural_change(after_migration, birth_rate, death_rate, rng)
     new_pop = after_migration + births - deaths
-    # Migration and natural change leave each county's urban share unchanged.
-    scale = np.divide(new_pop, pop, out=np.zeros_like(pop), where=pop > 0)
-    new_urban, new_rural = urban * scale, rural * scale
+    # Leavers are urban and rural in proportion, arrivals settle more in towns
+    # (eq. 5k); natural change keeps the urban share after migration.
+    urban_m, rural_m = demography.settle_migrants(
+        urban, rural, out_migration, in_migration, p.migrant_urban_bias)
+    scale = np.divide(new_pop, after_migration, out=np.zeros_like(pop),
+                      where=after_migration > 0)
+    new_urban, new_rural = urban_m * scale, rural_m * scale
 
     # 8. Urbanisation.
     moved = demography.urbanisation(new_rural, urban_income, rural_income, state.land,
