@@ -183,8 +183,7 @@ class Parameters:
         0.5, "1", "σ, how much more than the residents arriving migrants (from other counties "
         "and ROC) settle in towns: a share u + σ(1 − u) of them does, u the county's urban "
         "share (0: like the residents; 1: all in towns)", (0.0, 1.0), (0.0, 1.0),
-        "modelling assumption: China's migrants move overwhelmingly to cities and towns "
-        "(2020 census: most of the 376 million 'floating' population lives in towns); "
+        "modelling assumption (migrants in China move mostly to cities and towns); "
         "calibrated", "migration")
     # --- rest of China (ROC) -----------------------------------------------------
     roc_income_ratio: float = _p(
