@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core.production import TINY
+
 
 def vital_rates(birth_2010: np.ndarray, death_2010: np.ndarray, year: int,
                 birth_trend: float, death_trend: float) -> tuple[np.ndarray, np.ndarray]:
@@ -31,11 +33,9 @@ def settle_migrants(urban: np.ndarray, rural: np.ndarray, leaving: np.ndarray,
     s = u + σ (1 − u), u = U / P: like the residents when σ = 0, all in towns
     when σ = 1. U' = U (1 − O/P) + s I and R' = R (1 − O/P) + (1 − s) I.
     """
-    pop = urban + rural
-    safe = np.where(pop > 0, pop, 1.0)
-    stay = np.where(pop > 0, 1.0 - leaving / safe, 0.0)
-    u = np.where(pop > 0, urban / safe, 1.0)
-    settle = u + urban_bias * (1.0 - u)
+    pop = np.maximum(urban + rural, TINY)
+    stay = 1.0 - leaving / pop
+    settle = urban_bias + (1.0 - urban_bias) * (urban / pop)  # = u + σ (1 − u)
     return urban * stay + settle * arriving, rural * stay + (1.0 - settle) * arriving
 
 
@@ -49,7 +49,6 @@ def urbanisation(rural: np.ndarray, urban_income: np.ndarray, rural_income: np.n
     gap, slowed when urban land is full.
     """
     gap = np.log(np.maximum(urban_income / rural_income, 1.0))
-    need = land_per_urban * urban
-    room = np.minimum(np.divide(land, need, out=np.ones_like(land), where=need > 0), 1.0)
+    room = np.minimum(land / np.maximum(land_per_urban * urban, TINY), 1.0)
     share = np.minimum((base_rate + gap_rate * gap) * (1.0 + boost) * room, 0.5)
     return share * rural

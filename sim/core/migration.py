@@ -54,10 +54,12 @@ class Choice:
 
     Attributes:
         attraction: (N+1,) e_j = exp(u_j − max u), ROC last.
+        movers: (N,) μ P_i, the residents who reconsider (stayers included).
         movers_per_weight: (N,) μ P_i / (K e)_i, so that M_ij = it_i · K_ij e_j.
     """
 
     attraction: np.ndarray
+    movers: np.ndarray
     movers_per_weight: np.ndarray
 
 
@@ -70,7 +72,8 @@ def choose(population: np.ndarray, rate: float, utility: np.ndarray, roc_utility
     """
     u = np.append(utility, roc_utility)
     e = np.exp(u - u.max())
-    return Choice(attraction=e, movers_per_weight=rate * population / (kernel @ e))
+    movers = rate * population
+    return Choice(attraction=e, movers=movers, movers_per_weight=movers / (kernel @ e))
 
 
 def expected_totals(choice: Choice, kernel: np.ndarray
@@ -84,9 +87,8 @@ def expected_totals(choice: Choice, kernel: np.ndarray
     n = len(choice.movers_per_weight)
     e, s = choice.attraction, choice.movers_per_weight
     stayers = s * np.diagonal(kernel) * e[:n]
-    movers = s * (kernel @ e)
-    arrivals = e[:n] * (s @ kernel[:, :n]) - stayers
-    return movers - stayers, arrivals, s * kernel[:, n] * e[n]
+    arrivals = e[:n] * (s @ kernel)[:n] - stayers
+    return choice.movers - stayers, arrivals, s * kernel[:, n] * e[n]
 
 
 def expected_od(choice: Choice, kernel: np.ndarray) -> np.ndarray:
@@ -98,9 +100,9 @@ def expected_od(choice: Choice, kernel: np.ndarray) -> np.ndarray:
     return od
 
 
-def roc_arrivals(total: float, utility: np.ndarray, kernel_from_roc: np.ndarray) -> np.ndarray:
+def roc_arrivals(total: float, choice: Choice, kernel_from_roc: np.ndarray) -> np.ndarray:
     """Eq. 5d: arrivals from ROC, Z split ∝ exp(u_j − γ τ_Rj)."""
-    w = kernel_from_roc * np.exp(utility - utility.max())
+    w = kernel_from_roc * choice.attraction[:-1]
     return total * w / w.sum()
 
 
