@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from sim.levers import LEVER_TYPES
 from sim.levers.base import Lever
@@ -75,15 +76,22 @@ def attribute_docs(cls: type) -> dict[str, str]:
     return out
 
 
+SIGNS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
+
+
+def field_limits(field: FieldInfo) -> dict[str, float]:
+    """The numeric bounds of a pydantic field, e.g. ``{"ge": 0, "le": 0.05}``."""
+    return {k: getattr(m, k) for m in field.metadata for k in SIGNS
+            if isinstance(getattr(m, k, None), int | float)}
+
+
 def _fields(model: type[BaseModel], skip: set[str]) -> list[str]:
     meanings = attribute_docs(model)
     rows = []
     for name, f in model.model_fields.items():
         if name in skip or f.exclude:
             continue
-        signs = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
-        limits = ", ".join(f"{signs[k]} {getattr(m, k):g}" for m in f.metadata for k in signs
-                           if isinstance(getattr(m, k, None), int | float))
+        limits = ", ".join(f"{SIGNS[k]} {v:g}" for k, v in field_limits(f).items())
         default = "required" if f.is_required() else repr(f.default) if not isinstance(
             f.default, BaseModel) else f.default.describe()
         unit = f.description or ""

@@ -167,27 +167,24 @@ class CountyModel(mesa.Model):
         self.network.set_year(census_year)
         self.kernels = build_kernels(self.network.travel_time, self.params,
                                      key=self.network.travel_time_key)
-        t = self.region.table
+        col = self.region.column
         self.state: State
         self.const: Constants
         self.state, self.const = initial_state(
-            year=census_year, population=t["population"].to_numpy(dtype=float),
-            urban=t["urban_population"].to_numpy(dtype=float),
-            gdp=t["gdp_bn_yuan"].to_numpy(dtype=float),
-            primary_va_share=t["primary_va_share"].to_numpy(dtype=float),
-            primary_pop_share=t["primary_pop_share"].to_numpy(dtype=float),
-            edu_years=t["edu_years"].to_numpy(dtype=float),
-            area_km2=t["area_km2"].to_numpy(dtype=float),
-            birth_rate=t["birth_rate"].to_numpy(dtype=float),
-            death_rate=t["death_rate"].to_numpy(dtype=float),
-            province=self.region.province_index, kernels=self.kernels, params=self.params)
+            year=census_year, population=col("population"), urban=col("urban_population"),
+            gdp=col("gdp_bn_yuan"), primary_va_share=col("primary_va_share"),
+            primary_pop_share=col("primary_pop_share"), edu_years=col("edu_years"),
+            area_km2=col("area_km2"), birth_rate=col("birth_rate"),
+            death_rate=col("death_rate"), province=self.region.province_index,
+            kernels=self.kernels, params=self.params)
         CountyAgent.create_agents(
-            self, self.region.n, list(range(self.region.n)), t["code"].tolist(),
-            t["name_en"].tolist(), t["name_zh"].tolist(), t["prefecture_en"].tolist(),
-            t["province_en"].tolist(), t["is_pilot"].tolist())
+            self, self.region.n, list(range(self.region.n)), *(
+                col(name).tolist() for name in ("code", "name_en", "name_zh", "prefecture_en",
+                                                "province_en", "is_pilot")))
 
         self.lever_weights: dict[str, float] = {lever.id: 0.0 for lever in scenario.levers}
         self._neutral_policy = Policy(self.region.n)
+        self._scratch = np.empty((self.region.n, self.region.n))
         self.recorder = Recorder(range(scenario.start_year, scenario.end_year + 1),
                                  self.region.n, [lever.id for lever in scenario.levers],
                                  record_flows=record_flows)
@@ -222,7 +219,7 @@ class CountyModel(mesa.Model):
         self.state, flows = advance(
             self.state, self.const, policy, self.kernels, self.network.travel_time,
             self.params, None if self.deterministic else self.rng,
-            want_od=self.recorder.record_flows)
+            want_od=self.recorder.record_flows, scratch=self._scratch)
         return flows, policy
 
     def _policy(self, year: int) -> Policy:

@@ -162,9 +162,29 @@ class Parameters:
     migration_time_cost_per_h: float = _p(
         0.8, "1/h", "γ, disutility per hour of travel time between origin and destination",
         (0.0, 20.0), (0.2, 2.0), "modelling assumption; calibrated", "migration")
+    destination_size_weight: float = _p(
+        1.0, "1", "β_U, weight of the log urban population of a destination, relative to the "
+        "region's mean county (the size of an aggregated alternative: its number of urban "
+        "jobs and homes)", (0.0, 5.0), (0.0, 1.5),
+        "McFadden (1978), Modelling the choice of residential location; Ben-Akiva & Lerman "
+        "(1985), Discrete Choice Analysis §9.3: a log size variable enters with coefficient 1 "
+        "when an alternative aggregates similar elemental ones; calibrated", "migration")
+    commuting_decay_per_h: float = _p(
+        4.0, "1/h", "θ_c, decay with travel time of the jobs a resident of a county can reach "
+        "(the income in destination utility is the average labour income of the jobs within "
+        "commuting reach, not output per resident)", (0.0, 100.0), (1.0, 8.0),
+        "commuting gravity estimates put the fall of commuting flows at roughly 5–10% per "
+        "minute (3–6 per hour), e.g. Ahlfeldt, Redding, Sturm & Wolf (2015), Econometrica "
+        "83(6); calibrated", "migration")
     stay_bonus: float = _p(
         4.0, "1", "utility bonus for staying in the current county", (0.0, 20.0),
         (0.0, 6.0), "modelling assumption; calibrated", "migration")
+    migrant_urban_bias: float = _p(
+        0.5, "1", "σ, how much more than the residents arriving migrants (from other counties "
+        "and ROC) settle in towns: a share u + σ(1 − u) of them does, u the county's urban "
+        "share (0: like the residents; 1: all in towns)", (0.0, 1.0), (0.0, 1.0),
+        "modelling assumption (migrants in China move mostly to cities and towns); "
+        "calibrated", "migration")
     # --- rest of China (ROC) -----------------------------------------------------
     roc_income_ratio: float = _p(
         1.3, "1", "ROC income per capita at the census start year over the region's mean",
@@ -176,7 +196,11 @@ class Parameters:
         "roc")
     roc_preference: float = _p(
         3.0, "1", "constant utility of ROC as a destination (distance to family, hukou, "
-        "language)", (-20.0, 20.0), (-3.0, 3.0), "modelling assumption; calibrated", "roc")
+        "language), on top of the travel-time cost γ·(τ to a gateway + roc_access_h)",
+        (-20.0, 20.0), (-3.0, 15.0),
+        "modelling assumption; calibrated. The range allows the constant to offset the "
+        "travel-time cost of reaching ROC, γ·τ ≈ 4–12 at γ ≈ 1/h (the first range, −3–3, "
+        "did not, and the calibration ended on its upper end)", "roc")
     roc_access_h: float = _p(
         4.0, "h", "travel time from a gateway county (Shuangliu, Yubei airports) to ROC",
         (0.0, 48.0), (2.0, 8.0), "modelling assumption", "roc")

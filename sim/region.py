@@ -10,7 +10,7 @@ imputes it and says so in a ``*_imputed`` column of :attr:`Region.table`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 import pandas as pd
@@ -64,30 +64,38 @@ class Region:
         return len(self.table)
 
     def column(self, name: str) -> np.ndarray:
-        """Return a table column as a read-only float or bool array."""
-        values = self.table[name].to_numpy()
-        values = values.copy()
-        values.flags.writeable = False
-        return values
+        """Return a table column as a read-only array (cached: runs read it often)."""
+        cached = self._columns.get(name)
+        if cached is None:
+            cached = self.table[name].to_numpy().copy()
+            cached.flags.writeable = False
+            self._columns[name] = cached
+        return cached
+
+    @cached_property
+    def _columns(self) -> dict[str, np.ndarray]:
+        return {}
 
     @property
     def codes(self) -> np.ndarray:
         """Administrative codes, in county order."""
         return self.column("code")
 
-    @property
+    @cached_property
     def names(self) -> list[str]:
         """English names, in county order."""
         return list(self.table["name_en"])
 
-    @property
+    @cached_property
     def province_index(self) -> np.ndarray:
         """0 for Sichuan, 1 for Chongqing."""
-        return (self.table["province_en"] == "Chongqing").to_numpy(dtype=np.int64)
+        index = (self.table["province_en"] == "Chongqing").to_numpy(dtype=np.int64)
+        index.flags.writeable = False
+        return index
 
     def index_of(self, code: int) -> int:
         """Return the county index of an administrative code."""
-        hits = np.flatnonzero(self.table["code"].to_numpy() == code)
+        hits = np.flatnonzero(self.codes == code)
         if len(hits) == 0:
             raise InputError(f"county code {code} is not in region '{self.name}'")
         return int(hits[0])

@@ -48,6 +48,24 @@ def run(scenario: Scenario | str | Path, seed: int | None = None,
                         deterministic=deterministic, parameters=parameters,
                         record_flows=record_flows)
     model.run_model()
+    return results_of(model, started, tables=tables)
+
+
+def results_of(model: CountyModel, started: datetime | None = None, *,
+               tables: Collection[str] | None = None) -> Results:
+    """The results of a model's years so far (all of them once it has run to the end).
+
+    Args:
+        model: a model, run to its end year or stepped part of the way.
+        started: when the run started (recorded in the manifest; default: now).
+        tables: build only these tables (see :func:`run`); default: all.
+
+    Returns:
+        :class:`~sim.results.Results` exactly as :func:`run` returns them; flows
+        only if the model records them.
+    """
+    scenario = model.sim_scenario
+    started = started or datetime.now(UTC)
     manifest = {
         "run_id": model.run_id,
         "scenario": scenario.name,
@@ -58,8 +76,8 @@ def run(scenario: Scenario | str | Path, seed: int | None = None,
         "start_year": scenario.start_year,
         "end_year": scenario.end_year,
         "seed": model.seed,
-        "replicate": replicate,
-        "deterministic": deterministic,
+        "replicate": model.replicate,
+        "deterministic": model.deterministic,
         "parameters": model.params.to_dict(),
         "versions": versions(),
         "git_commit": git_commit(),
@@ -73,4 +91,4 @@ def run(scenario: Scenario | str | Path, seed: int | None = None,
                                    ("region_year", REGION_YEAR_COLUMNS),
                                    ("levers_year", LEVERS_YEAR_DTYPES))}
     return Results(**built, manifest=manifest,
-                   flows=model.flows() if record_flows else None)
+                   flows=model.flows() if model.recorder.record_flows else None)

@@ -196,13 +196,13 @@ def county_code(ref: CountyRef) -> int:
 
 def in_region(region: Region, ref: CountyRef) -> bool:
     """Whether a (known) county is part of ``region``."""
-    return bool((region.table["code"].to_numpy() == county_code(ref)).any())
+    return bool((region.codes == county_code(ref)).any())
 
 
 def county_index(region: Region, ref: CountyRef) -> int:
     """Return the county index in ``region`` of a county reference."""
     code = county_code(ref)
-    hits = np.flatnonzero(region.table["code"].to_numpy() == code)
+    hits = np.flatnonzero(region.codes == code)
     if len(hits) == 0:
         raise InputError(f"county '{ref}' ({_label(code)}) is not in region '{region.name}'")
     return int(hits[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import time
 from pathlib import Path
@@ -13,7 +14,8 @@ from nbclient import NotebookClient
 import sim
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAMES = ["01_quickstart", "02_compare_levers", "03_custom_scenario", "04_sensitivity"]
+NAMES = ["01_quickstart", "02_compare_levers", "03_custom_scenario", "04_sensitivity",
+         "05_explore"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -30,6 +32,8 @@ def test_notebook_is_committed_without_outputs(name):
 def test_notebook_runs_top_to_bottom(name, tmp_path, monkeypatch):
     if name == "02_compare_levers" and not hasattr(sim, "run_batch"):
         pytest.skip("needs sim.run_batch / sim.load_batch (the batch results store)")
+    if name == "05_explore" and importlib.util.find_spec("solara") is None:
+        pytest.skip("needs the 'explore' extra (solara)")
     monkeypatch.setenv("COUNTYSIM_RESULTS", str(tmp_path))
     monkeypatch.setenv("COUNTYSIM_NB_REPLICATES", "3")
     monkeypatch.setenv("COUNTYSIM_NB_SAMPLES", "8")  # Sobol base sample of notebook 04

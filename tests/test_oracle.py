@@ -25,6 +25,8 @@ PARAMS = Parameters(
     depreciation_rate=0.1, birth_rate_trend=0.0, death_rate_trend=0.0,
     urbanisation_rate=0.0, tfp_growth=0.0, knowledge_spillover=0.0,
     primary_share_decline=0.0, land_quota_growth=0.0,
+    # Size term and commuting off here; test_size_commuting_and_settlement checks them.
+    destination_size_weight=0.0, commuting_decay_per_h=100.0,
 )
 
 
@@ -121,3 +123,40 @@ def test_totals_without_the_od_matrix_equal_its_sums():
                  "investment_out"):
         np.testing.assert_allclose(getattr(fast, name), getattr(full, name), rtol=1e-12)
     np.testing.assert_allclose(full.out_migration, full.migration_od.sum(axis=1))
+
+
+def test_size_commuting_and_settlement_match_hand_arithmetic():
+    """Eqs. 5a (size term), 5j (income within commuting reach) and 5k (settlement)."""
+    params = PARAMS.replace(destination_size_weight=1.0, commuting_decay_per_h=1.0,
+                            migrant_urban_bias=0.5, urbanisation_base_rate=0.0)
+    state, const = _setup()
+    kernels = build_kernels(TT, params)
+    new, flows = advance(state, const, Policy(2), kernels, TT, params, rng=None, want_od=True)
+
+    y1, y2 = 0.5 * math.sqrt(100 * 100), 0.3 * math.sqrt(50 * 100)
+    inc1, inc2 = 0.5 * y1 * 1e9 / 100, 0.5 * y2 * 1e9 / 100
+    # Both counties have 100 residents and are 1 h apart: c_12 = e^-1.
+    c = math.exp(-1.0)
+    reach1, reach2 = (inc1 + c * inc2) / (1 + c), (c * inc1 + inc2) / (1 + c)
+    # Urban populations 60 and 30, mean 45.
+    u1, u2 = math.log(reach1) + math.log(60 / 45), math.log(reach2) + math.log(30 / 45)
+    roc = math.log(3.0e8) + 0.5
+    w11, w12, w1r = math.exp(u1 - 0.5 + 2.0), math.exp(u2 - 1.0), math.exp(roc - 5.0)
+    w21, w22, w2r = math.exp(u1 - 1.0), math.exp(u2 - 0.5 + 2.0), math.exp(roc - 4.0)
+    m12, m1r = 10 * w12 / (w11 + w12 + w1r), 10 * w1r / (w11 + w12 + w1r)
+    m21, m2r = 10 * w21 / (w21 + w22 + w2r), 10 * w2r / (w21 + w22 + w2r)
+    assert flows.migration_od[0, 1] == pytest.approx(m12)
+    assert flows.migration_od[1, 0] == pytest.approx(m21)
+    a1, a2 = math.exp(u1 - 5.0), math.exp(u2 - 4.0)
+    roc_in = [2.0 * a1 / (a1 + a2), 2.0 * a2 / (a1 + a2)]
+    assert flows.roc_in_migration == pytest.approx(roc_in)
+
+    # Leavers leave urban and rural alike; arrivals settle in towns with share
+    # u + 0.5 (1 - u); natural change (+0.5%, +1%) keeps the urban share.
+    out = [m12 + m1r, m21 + m2r]
+    arrive = [m21 + roc_in[0], m12 + roc_in[1]]
+    urban1 = 60 * (1 - out[0] / 100) + (0.6 + 0.5 * 0.4) * arrive[0]
+    urban2 = 30 * (1 - out[1] / 100) + (0.3 + 0.5 * 0.7) * arrive[1]
+    assert new.urban == pytest.approx([urban1 * 1.005, urban2 * 1.01])
+    assert new.population == pytest.approx([(100 - out[0] + arrive[0]) * 1.005,
+                                            (100 - out[1] + arrive[1]) * 1.01])

@@ -33,4 +33,4 @@ def shared_services(level: np.ndarray, travel_time: np.ndarray, province: np.nda
 
 def amenity(land: np.ndarray, area: np.ndarray, boost: np.ndarray) -> np.ndarray:
     """Eq. 5i: E = clip(1 − C / area + boost, 0, 1); built-up land lowers amenity."""
-    return np.clip(1.0 - land / area + boost, 0.0, 1.0)
+    return np.minimum(np.maximum(1.0 - land / area + boost, 0.0), 1.0)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core.production import TINY
+
 
 def vital_rates(birth_2010: np.ndarray, death_2010: np.ndarray, year: int,
                 birth_trend: float, death_trend: float) -> tuple[np.ndarray, np.ndarray]:
@@ -22,6 +24,21 @@ def natural_change(population: np.ndarray, birth_rate: np.ndarray, death_rate: n
     return births, np.minimum(deaths, population)
 
 
+def settle_migrants(urban: np.ndarray, rural: np.ndarray, leaving: np.ndarray,
+                    arriving: np.ndarray, urban_bias: float) -> tuple[np.ndarray, np.ndarray]:
+    """Eq. 5k: urban and rural residents after migration.
+
+    Leavers are drawn from urban and rural residents in proportion. Arrivals
+    (from other counties and ROC) settle in towns with share
+    s = u + σ (1 − u), u = U / P: like the residents when σ = 0, all in towns
+    when σ = 1. U' = U (1 − O/P) + s I and R' = R (1 − O/P) + (1 − s) I.
+    """
+    pop = np.maximum(urban + rural, TINY)
+    stay = 1.0 - leaving / pop
+    settle = urban_bias + (1.0 - urban_bias) * (urban / pop)  # = u + σ (1 − u)
+    return urban * stay + settle * arriving, rural * stay + (1.0 - settle) * arriving
+
+
 def urbanisation(rural: np.ndarray, urban_income: np.ndarray, rural_income: np.ndarray,
                  land: np.ndarray, urban: np.ndarray, land_per_urban: float,
                  base_rate: float, gap_rate: float, boost: np.ndarray) -> np.ndarray:
@@ -32,7 +49,6 @@ def urbanisation(rural: np.ndarray, urban_income: np.ndarray, rural_income: np.n
     gap, slowed when urban land is full.
     """
     gap = np.log(np.maximum(urban_income / rural_income, 1.0))
-    need = land_per_urban * urban
-    room = np.minimum(np.divide(land, need, out=np.ones_like(land), where=need > 0), 1.0)
+    room = np.minimum(land / np.maximum(land_per_urban * urban, TINY), 1.0)
     share = np.minimum((base_rate + gap_rate * gap) * (1.0 + boost) * room, 0.5)
     return share * rural

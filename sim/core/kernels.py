@@ -26,6 +26,8 @@ class Kernels:
         investment_from_roc: (N,) exp(−ω τ_Rj).
         diffusion: (N, N) exp(−θ τ_ij) with a zero diagonal, rows summing to 1
             (eq. 9).
+        commuting: (N, N) exp(−θ_c τ_ij) off the diagonal and 1 on it: how much
+            of the jobs of j a resident of i can reach (eq. 5j).
     """
 
     access: np.ndarray
@@ -34,6 +36,7 @@ class Kernels:
     investment: np.ndarray
     investment_from_roc: np.ndarray
     diffusion: np.ndarray
+    commuting: np.ndarray
 
 
 #: Kernels by (travel-time key, decay parameters): runs of a batch that share a
@@ -48,14 +51,15 @@ def build_kernels(travel_time: np.ndarray, params: Parameters,
 
     Args:
         travel_time: hours between counties, ROC last.
-        params: supplies θ, γ, ω and the stay bonus.
+        params: supplies θ, γ, ω, θ_c and the stay bonus.
         key: an identifier of ``travel_time`` (see ``Network.travel_time_key``);
             with it, results are memoised.
     """
     if key is None:
         return _build(travel_time, params)
     cache_key = (key, params.market_access_decay_per_h, params.migration_time_cost_per_h,
-                 params.stay_bonus, params.investment_time_decay_per_h)
+                 params.stay_bonus, params.investment_time_decay_per_h,
+                 params.commuting_decay_per_h)
     kernels = _CACHE.get(cache_key)
     if kernels is None:
         kernels = _build(travel_time, params)
@@ -76,7 +80,9 @@ def _build(travel_time: np.ndarray, params: Parameters) -> Kernels:
     np.fill_diagonal(diffusion, 0.0)
     rows = diffusion.sum(axis=1, keepdims=True)
     diffusion = np.divide(diffusion, rows, out=np.zeros_like(diffusion), where=rows > 0)
-    for array in (access, migration, investment, diffusion):
+    commuting = np.exp(-params.commuting_decay_per_h * counties)
+    np.fill_diagonal(commuting, 1.0)
+    for array in (access, migration, investment, diffusion, commuting):
         array.flags.writeable = False
     return Kernels(
         access=access,
@@ -85,4 +91,5 @@ def _build(travel_time: np.ndarray, params: Parameters) -> Kernels:
         investment=investment,
         investment_from_roc=np.exp(-params.investment_time_decay_per_h * travel_time[n, :n]),
         diffusion=diffusion,
+        commuting=commuting,
     )

@@ -14,12 +14,33 @@ import numpy as np
 
 
 def destination_utility(income: np.ndarray, services: np.ndarray, amenity: np.ndarray,
-                        crowding: np.ndarray, bonus: np.ndarray, income_weight: float,
-                        services_weight: float, amenity_weight: float,
-                        crowding_weight: float) -> np.ndarray:
-    """Eq. 5a: u_j = β_y ln y_j + β_S ln S_j + β_E E_j − β_c crowd_j + bonus_j."""
+                        crowding: np.ndarray, size: np.ndarray, bonus: np.ndarray,
+                        income_weight: float, services_weight: float, amenity_weight: float,
+                        crowding_weight: float, size_weight: float) -> np.ndarray:
+    """Eq. 5a: u_j = β_y ln y_j + β_S ln S_j + β_E E_j − β_c crowd_j + β_U ln(U_j/Ū) + bonus_j.
+
+    ``income`` is what a resident of j can earn (eq. 5j); ``size`` the urban
+    population, over its mean Ū: a county is an aggregate of many elemental
+    destinations (urban jobs and homes), so a county with twice the urban
+    population offers twice the choices (β_U = 1). ROC, a single alternative,
+    carries no size term; its constant is ``roc_preference``.
+    """
     return (income_weight * np.log(income) + services_weight * np.log(services)
-            + amenity_weight * amenity - crowding_weight * crowding + bonus)
+            + amenity_weight * amenity - crowding_weight * crowding
+            + size_weight * np.log(size / size.mean()) + bonus)
+
+
+def commuting_income(income: np.ndarray, population: np.ndarray,
+                     kernel: np.ndarray) -> np.ndarray:
+    """Eq. 5j: income within commuting reach, ỹ_i = Σ_j c_ij y_j P_j / Σ_j c_ij P_j.
+
+    Labour income paid in j is shared among the residents who can reach j
+    (c_ij = exp(−θ_c τ_ij), c_ii = 1). Output per resident overstates what
+    residents of a central business district earn (commuters from neighbouring
+    counties share its jobs) and understates it in their dormitory suburbs.
+    With θ_c → ∞, ỹ = y.
+    """
+    return (kernel @ (income * population)) / (kernel @ population)
 
 
 def crowding(land: np.ndarray, urban: np.ndarray, land_per_urban: float) -> np.ndarray:
@@ -33,10 +54,12 @@ class Choice:
 
     Attributes:
         attraction: (N+1,) e_j = exp(u_j − max u), ROC last.
+        movers: (N,) μ P_i, the residents who reconsider (stayers included).
         movers_per_weight: (N,) μ P_i / (K e)_i, so that M_ij = it_i · K_ij e_j.
     """
 
     attraction: np.ndarray
+    movers: np.ndarray
     movers_per_weight: np.ndarray
 
 
@@ -49,7 +72,8 @@ def choose(population: np.ndarray, rate: float, utility: np.ndarray, roc_utility
     """
     u = np.append(utility, roc_utility)
     e = np.exp(u - u.max())
-    return Choice(attraction=e, movers_per_weight=rate * population / (kernel @ e))
+    movers = rate * population
+    return Choice(attraction=e, movers=movers, movers_per_weight=movers / (kernel @ e))
 
 
 def expected_totals(choice: Choice, kernel: np.ndarray
@@ -63,9 +87,8 @@ def expected_totals(choice: Choice, kernel: np.ndarray
     n = len(choice.movers_per_weight)
     e, s = choice.attraction, choice.movers_per_weight
     stayers = s * np.diagonal(kernel) * e[:n]
-    movers = s * (kernel @ e)
-    arrivals = e[:n] * (s @ kernel[:, :n]) - stayers
-    return movers - stayers, arrivals, s * kernel[:, n] * e[n]
+    arrivals = e[:n] * (s @ kernel)[:n] - stayers
+    return choice.movers - stayers, arrivals, s * kernel[:, n] * e[n]
 
 
 def expected_od(choice: Choice, kernel: np.ndarray) -> np.ndarray:
@@ -77,9 +100,9 @@ def expected_od(choice: Choice, kernel: np.ndarray) -> np.ndarray:
     return od
 
 
-def roc_arrivals(total: float, utility: np.ndarray, kernel_from_roc: np.ndarray) -> np.ndarray:
+def roc_arrivals(total: float, choice: Choice, kernel_from_roc: np.ndarray) -> np.ndarray:
     """Eq. 5d: arrivals from ROC, Z split ∝ exp(u_j − γ τ_Rj)."""
-    w = kernel_from_roc * np.exp(utility - utility.max())
+    w = kernel_from_roc * choice.attraction[:-1]
     return total * w / w.sum()
 
 

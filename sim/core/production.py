@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 BN = 1e9  # yuan per bn yuan
+TINY = 1e-12  # guards divisions by stocks that are positive in practice
 
 
 def market_access(gdp: np.ndarray, access: np.ndarray, initial_mean: float) -> np.ndarray:
@@ -15,9 +16,7 @@ def market_access(gdp: np.ndarray, access: np.ndarray, initial_mean: float) -> n
 def land_factor(land: np.ndarray, urban: np.ndarray, land_per_urban: float,
                 elasticity: float) -> np.ndarray:
     """Eq. 3b: h = min(1, C / (λ U))^η, the output penalty of scarce urban land."""
-    need = land_per_urban * urban
-    ratio = np.divide(land, need, out=np.ones_like(land), where=need > 0)
-    return np.minimum(ratio, 1.0) ** elasticity
+    return np.minimum(land / np.maximum(land_per_urban * urban, TINY), 1.0) ** elasticity
 
 
 def output(tfp: np.ndarray, access_norm: np.ndarray, capital: np.ndarray,
@@ -45,15 +44,15 @@ def incomes(gdp: np.ndarray, urban: np.ndarray, rural: np.ndarray,
     pop = urban + rural
     labour_income = (1.0 - capital_share) * gdp * BN
     farming = np.minimum(primary_pop_share * pop, rural)
-    others = pop - farming
-    farm_income = np.divide(primary_va_share * labour_income, farming,
-                            out=np.zeros_like(gdp), where=farming > 0)
-    other_income = np.divide((1.0 - primary_va_share) * labour_income, others,
-                             out=np.zeros_like(gdp), where=others > 0)
-    # If nobody farms, the primary share has no earners: give it to everyone.
-    other_income = np.where(farming > 0, other_income, labour_income / pop)
-    rural_income = np.divide(farming * farm_income + (rural - farming) * other_income,
-                             rural, out=other_income.copy(), where=rural > 0)
-    rural_income = rural_income + rural_support
-    income = labour_income / pop + rural_support * rural / pop
+    has_farmers = farming > 0
+    primary_income = primary_va_share * labour_income
+    # Everyone but the farmers earns the non-primary income; if nobody farms, the
+    # primary share has no earners of its own and is shared by everyone too.
+    other_income = (labour_income - primary_income * has_farmers) / (pop - farming)
+    rural_income = np.where(
+        rural > 0,
+        (primary_income * has_farmers + (rural - farming) * other_income)
+        / np.maximum(rural, TINY),
+        other_income) + rural_support
+    income = (labour_income + rural_support * rural) / pop
     return income, other_income, rural_income

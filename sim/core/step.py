@@ -17,8 +17,8 @@ from sim.parameters import Parameters
 
 def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
             travel_time: np.ndarray, params: Parameters,
-            rng: np.random.Generator | None, want_od: bool = False
-            ) -> tuple[State, YearFlows]:
+            rng: np.random.Generator | None, want_od: bool = False,
+            scratch: np.ndarray | None = None) -> tuple[State, YearFlows]:
     """Advance the region by one year.
 
     Args:
@@ -30,6 +30,9 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
         params: model parameters.
         rng: the run's generator for stochastic draws, or None for expected values.
         want_od: also return the origin–destination matrices (for recorded flows).
+        scratch: an (N, N) work array reused by the caller across years. N×N
+            temporaries are large enough that allocating them each year costs more
+            (fresh pages) than the arithmetic; results do not depend on it.
 
     Returns:
         The new state (for year ``state.year + 1``) and the year's flows.
@@ -59,16 +62,17 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
     services = amenities.shared_services(own_services, travel_time[:-1, :-1],
                                          const.province, policy.sharing)
     amenity = amenities.amenity(state.land, const.area_km2, policy.amenity_boost)
+    reachable_income = migration.commuting_income(income, pop, kernels.commuting)
     utility = migration.destination_utility(
-        income, services, amenity,
-        migration.crowding(state.land, urban, p.land_per_urban_resident_km2),
+        reachable_income, services, amenity,
+        migration.crowding(state.land, urban, p.land_per_urban_resident_km2), urban,
         policy.hukou_bonus, p.income_elasticity, p.services_weight, p.amenity_weight,
-        p.crowding_weight)
+        p.crowding_weight, p.destination_size_weight)
     roc_income = const.roc_income_initial * (1.0 + p.roc_income_growth) ** (
         year - const.census_year)
     roc_utility = p.income_elasticity * np.log(roc_income) + p.roc_preference
     choice = migration.choose(pop, p.migration_rate, utility, roc_utility, kernels.migration)
-    from_roc = migration.roc_arrivals(p.roc_return_migration_rate * pop.sum(), utility,
+    from_roc = migration.roc_arrivals(p.roc_return_migration_rate * pop.sum(), choice,
                                       kernels.migration_from_roc)
     od = None
     if rng is not None or want_od:
@@ -104,9 +108,13 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
         p.death_rate_trend)
     births, deaths = demography.natural_change(after_migration, birth_rate, death_rate, rng)
     new_pop = after_migration + births - deaths
-    # Migration and natural change leave each county's urban share unchanged.
-    scale = np.divide(new_pop, pop, out=np.zeros_like(pop), where=pop > 0)
-    new_urban, new_rural = urban * scale, rural * scale
+    # Leavers are urban and rural in proportion, arrivals settle more in towns
+    # (eq. 5k); natural change keeps the urban share after migration.
+    urban_m, rural_m = demography.settle_migrants(
+        urban, rural, out_migration, in_migration, p.migrant_urban_bias)
+    scale = np.divide(new_pop, after_migration, out=np.zeros_like(pop),
+                      where=after_migration > 0)
+    new_urban, new_rural = urban_m * scale, rural_m * scale
 
     # 8. Urbanisation.
     moved = demography.urbanisation(new_rural, urban_income, rural_income, state.land,
@@ -117,8 +125,9 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
 
     # 9. Knowledge diffusion and structural change; construction land grows.
     tfp = knowledge.diffuse(state.tfp, kernels.diffusion, p.tfp_growth, policy.tfp_boost,
-                            p.knowledge_spillover, policy.spillover_multiplier)
-    decline = np.clip(1.0 - p.primary_share_decline - policy.sector_shift, 0.0, 1.0)
+                            scratch=scratch, spillover=p.knowledge_spillover,
+                            multiplier=policy.spillover_multiplier)
+    decline = np.maximum(1.0 - p.primary_share_decline - policy.sector_shift, 0.0)
     land = construction.grow_land(state.land, const.area_km2, p.land_quota_growth,
                                   policy.protected_share, policy.land_quota_extra,
                                   policy.land_quota_km2, p.buildable_share)

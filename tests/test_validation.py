@@ -1,0 +1,148 @@
+"""`countysim validate` reproduces the committed report; calibrate/validate reject bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+
+import pytest
+from conftest import ROOT
+
+from sim.calibration.report import RANK_TOLERANCE, TOLERANCE
+from sim.calibration.workflow import read_parameter_file
+from sim.cli import main
+from sim.errors import InputError
+from sim.parameters import Parameters, calibrated_values, default_parameters
+from sim.sources import data_file
+
+COMMITTED = ROOT / "docs" / "validation"
+
+
+def _compare(new, old, path="metrics"):
+    """Every number within TOLERANCE (rank correlations RANK_TOLERANCE), other leaves equal."""
+    if isinstance(old, dict):
+        assert isinstance(new, dict) and set(new) == set(old), (path, set(new) ^ set(old))
+        for key in old:
+            _compare(new[key], old[key], f"{path}.{key}")
+    elif isinstance(old, list):
+        assert isinstance(new, list) and len(new) == len(old), path
+        for i, (a, b) in enumerate(zip(new, old, strict=True)):
+            _compare(a, b, f"{path}[{i}]")
+    elif isinstance(old, bool) or old is None or isinstance(old, str):
+        assert new == old, (path, new, old)
+    else:
+        tolerance = RANK_TOLERANCE if path.endswith("spearman") else TOLERANCE
+        assert math.isclose(new, old, rel_tol=0.0, abs_tol=tolerance), (path, new, old)
+
+
+@pytest.fixture(scope="module")
+def validation_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("validation")
+    assert main(["validate", "--out", str(out)]) == 0
+    return out
+
+
+def test_validate_reproduces_the_committed_metrics(validation_run):
+    committed = json.loads((COMMITTED / "metrics.json").read_text(encoding="utf-8"))
+    new = json.loads((validation_run / "metrics.json").read_text(encoding="utf-8"))
+    _compare(new, committed)
+
+
+def test_validate_writes_the_report_and_figures(validation_run):
+    text = (validation_run / "README.md").read_text(encoding="utf-8")
+    assert "held-out groups: `sichuan_chongqing`" in text and "`ccec`" in text
+    for name in ("scatter_population.png", "scatter_growth.png", "residual_map.png",
+                 "scatter_urban.png", "scatter_gdp.png"):
+        assert (validation_run / name).stat().st_size > 10_000
+        assert f"]({name})" in text
+
+
+def test_committed_report_uses_the_shipped_calibrated_parameters():
+    committed = json.loads((COMMITTED / "metrics.json").read_text(encoding="utf-8"))
+    assert committed["parameters"]["values"] == default_parameters().to_dict()
+    assert "calibrated_parameters.toml" in committed["parameters"]["source"]
+
+
+def test_shipped_parameter_file_is_the_default_and_has_provenance():
+    with data_file("calibrated_parameters.toml").open("rb") as fh:
+        doc = tomllib.load(fh)
+    fitted = doc["parameters"]
+    assert fitted and fitted == calibrated_values()
+    defaults, priors = default_parameters(), Parameters()
+    for name, value in fitted.items():
+        assert getattr(defaults, name) == value
+    assert any(getattr(priors, n) != v for n, v in fitted.items())
+    for key in ("date", "data", "objective", "split", "method", "region"):
+        assert doc["provenance"][key]
+    assert set(doc["uncertainty"]) == set(fitted)
+    assert read_parameter_file(data_file("calibrated_parameters.toml")) == defaults
+
+
+# --- bad input: one line, exit code 2 -------------------------------------------------
+
+
+def _one_line_error(capsys, argv, *fragments):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    for fragment in fragments:
+        assert fragment in err[0], err[0]
+
+
+def test_validate_rejects_bad_input(tmp_path, capsys):
+    _one_line_error(capsys, ["validate", "--params", str(tmp_path / "none.toml"),
+                             "--out", str(tmp_path)], "none.toml", "not found")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[parameters]\nmigration_rate = \n")
+    _one_line_error(capsys, ["validate", "--params", str(bad), "--out", str(tmp_path)],
+                    "bad.toml", "malformed TOML")
+    typo = tmp_path / "typo.toml"
+    typo.write_text("[parameters]\nmigraton_rate = 0.1\n")
+    _one_line_error(capsys, ["validate", "--params", str(typo), "--out", str(tmp_path)],
+                    "typo.toml", "unknown parameter 'migraton_rate'")
+    out_of_range = tmp_path / "range.toml"
+    out_of_range.write_text("[parameters]\nmigration_rate = 3.0\n")
+    _one_line_error(capsys, ["validate", "--params", str(out_of_range), "--out",
+                             str(tmp_path)], "range.toml", "migration_rate", "outside")
+    empty = tmp_path / "empty.toml"
+    empty.write_text("[provenance]\ndate = \"x\"\n")
+    _one_line_error(capsys, ["validate", "--params", str(empty), "--out", str(tmp_path)],
+                    "no [parameters] table")
+    _one_line_error(capsys, ["validate", "--region", "tibet", "--out", str(tmp_path)],
+                    "unknown region 'tibet'")
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    _one_line_error(capsys, ["validate", "--out", str(a_file), "--no-figures"],
+                    "not a folder")
+    _one_line_error(capsys, ["validate", "--calibration", str(tmp_path / "nope"),
+                             "--out", str(tmp_path)], "folder not found")
+
+
+def test_calibrate_rejects_bad_input(tmp_path, capsys):
+    _one_line_error(capsys, ["calibrate", "--region", "tibet", "--out", str(tmp_path)],
+                    "unknown region 'tibet'")
+    _one_line_error(capsys, ["calibrate", "--fit", "migration_rate,nope", "--out",
+                             str(tmp_path)], "unknown parameter 'nope'")
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    _one_line_error(capsys, ["calibrate", "--fit", "migration_rate", "--out", str(a_file)],
+                    "not a folder")
+
+
+def test_calibrate_writes_a_loadable_parameter_file(tmp_path, capsys):
+    out = tmp_path / "cal"
+    assert main(["calibrate", "--fit", "migration_rate", "--starts", "1", "--workers", "1",
+                 "--max-evals", "25", "--profile-points", "3", "--profile-evals", "10",
+                 "--out", str(out)]) == 0
+    assert "best J" in capsys.readouterr().out
+    for name in ("calibrated_parameters.toml", "calibration.json", "profile.csv",
+                 "README.md"):
+        assert (out / name).is_file()
+    params = read_parameter_file(out / "calibrated_parameters.toml")
+    record = json.loads((out / "calibration.json").read_text())
+    assert params.migration_rate == pytest.approx(record["parameters"][0]["value"], rel=1e-5)
+    lo, hi = Parameters.specs()["migration_rate"].plausible
+    assert lo <= params.migration_rate <= hi
+    with pytest.raises(InputError, match="malformed TOML"):
+        read_parameter_file(out / "calibration.json")
