@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench bench-batch clean-venv
+.PHONY: demo test lint bench bench-batch bench-sensitivity clean-venv
 
 $(STAMP): pyproject.toml
 	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
@@ -31,6 +31,9 @@ bench: $(STAMP)
 
 bench-batch: $(STAMP)
 	$(PY) benchmarks/bench_batch.py
+
+bench-sensitivity: $(STAMP)
+	$(PY) benchmarks/bench_sensitivity.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -14,7 +14,8 @@ from nbclient import NotebookClient
 import sim
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAMES = ["01_quickstart", "02_compare_levers", "03_custom_scenario", "05_explore"]
+NAMES = ["01_quickstart", "02_compare_levers", "03_custom_scenario", "04_sensitivity",
+         "05_explore"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -35,6 +36,7 @@ def test_notebook_runs_top_to_bottom(name, tmp_path, monkeypatch):
         pytest.skip("needs the 'explore' extra (solara)")
     monkeypatch.setenv("COUNTYSIM_RESULTS", str(tmp_path))
     monkeypatch.setenv("COUNTYSIM_NB_REPLICATES", "3")
+    monkeypatch.setenv("COUNTYSIM_NB_SAMPLES", "8")  # Sobol base sample of notebook 04
     book = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     client = NotebookClient(book, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(NOTEBOOKS)}})

@@ -34,6 +34,7 @@ import numpy as np
 
 from sim.batch.spec import BatchSpec, RunSpec, SpecLike, as_batch_spec, plan_batch
 from sim.batch.store import (
+    ROW_KEYS,
     Batch,
     done_runs,
     part_path,
@@ -49,6 +50,9 @@ from sim.errors import InputError
 from sim.provenance import git_commit, versions
 from sim.results import MANIFEST, write_parquet_atomic, write_text_atomic
 from sim.runner import run
+
+#: Columns that identify a run, kept in every part whatever ``output.columns`` says.
+ID_COLUMNS = ("run_id", "scenario", "replicate", "seed")
 
 #: Executors by name (an Executor instance or a dask Client also works).
 EXECUTORS = ("serial", "processes", "dask")
@@ -94,13 +98,16 @@ def execute_run(spec: RunSpec, out: Path, tables: Sequence[str]) -> dict[str, An
     try:
         results = run(spec.scenario, seed=spec.seed, deterministic=spec.deterministic,
                       replicate=spec.replicate, parameters=spec.parameters or None,
-                      record_flows=spec.record_flows)
+                      record_flows=spec.record_flows, tables=tables)
         if results.manifest["run_id"] != spec.run_id:
             raise RuntimeError(f"run id {results.manifest['run_id']} differs from the "
                                f"planned {spec.run_id}")
         for table in tables:
             df = getattr(results, table)
-            for name, value in spec.parameters.items():
+            if table in spec.keep:
+                wanted = {*ID_COLUMNS, *ROW_KEYS[table], *spec.keep[table]}
+                df = df[[c for c in df.columns if c in wanted]]
+            for name, value in spec.design_values.items():
                 df[name] = float(value)
             write_parquet_atomic(df, part_path(out, table, spec.run_id))
         status, error = "done", None
@@ -332,7 +339,7 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
         if manifest is None:
             manifest = _create_store(out, spec, plan, session)
         records = reconcile(read_records(out), done) if resume else {}
-        sweep = list(spec.sweep)
+        sweep = spec.design_columns
         write_runs(out, runs_frame(plan, records, sweep))
     except BaseException:
         pool.close(set())

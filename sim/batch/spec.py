@@ -1,8 +1,10 @@
 """Batch specifications and the runs they plan.
 
-A batch is scenarios × parameter points (the full factorial of a sweep) ×
-replicates. :class:`BatchSpec` holds it, validated; :func:`load_batch_spec`
-reads it from a TOML batch file; :func:`plan_batch` lists every run as a
+A batch is scenarios × parameter points × replicates. The points are the
+full factorial of a sweep, or an explicit list (a sampling design, see
+:mod:`sim.batch.points`), which may also vary the intensities of levers.
+:class:`BatchSpec` holds it, validated; :func:`load_batch_spec` reads it from a
+TOML batch file; :func:`plan_batch` lists every run as a
 :class:`RunSpec` before anything runs.
 
 Seeds come from ``numpy.random.SeedSequence(root_seed)`` by a stable key, never
@@ -30,9 +32,11 @@ from typing import Any
 
 import numpy as np
 
+from sim.batch import points
 from sim.errors import InputError
 from sim.model import make_run_id
 from sim.parameters import Parameters
+from sim.recorder import COUNTY_YEAR_COLUMNS, LEVERS_YEAR_DTYPES, REGION_YEAR_COLUMNS
 from sim.scenario import Scenario, load_scenario
 
 #: Run tables a batch can write (``flows`` is switched on separately).
@@ -41,7 +45,10 @@ TABLES = ("county_year", "region_year", "levers_year")
 #: Fields of a batch file, as documented in docs/batches.md.
 BATCH_FIELDS = ("name", "description", "scenarios", "seed", "replicates", "deterministic",
                 "common_random_numbers", "sweep", "output")
-OUTPUT_FIELDS = ("tables", "flows")
+OUTPUT_FIELDS = ("tables", "flows", "columns")
+#: Columns of each run table (for ``output.columns``).
+TABLE_COLUMNS = {"county_year": COUNTY_YEAR_COLUMNS, "region_year": REGION_YEAR_COLUMNS,
+                 "levers_year": tuple(LEVERS_YEAR_DTYPES)}
 
 _RANGE_HELP = ("write 'lo:hi:n' (n evenly spaced values from lo to hi, n a whole number "
                "≥ 2, e.g. '0.02:0.1:5') or a list of numbers")
@@ -57,10 +64,16 @@ class RunSpec:
         scenario_name: ``scenario.name``, for listing and filtering.
         replicate: replicate number k (0-based).
         seed: the run's seed, derived from the batch's root seed.
-        parameters: the swept parameter values of this run's parameter point
-            (overrides on top of the scenario's own parameters; empty without a sweep).
+        parameters: the parameter values of this run's point (overrides on top of
+            the scenario's own parameters; empty without a sweep or design).
         deterministic: expected flows instead of random draws.
         record_flows: also write yearly origin–destination flows.
+        point: the values of the batch's design columns for this run: the swept
+            parameters, or every factor of an explicit design point (lever
+            intensities included, already applied to ``scenario``; NaN for a
+            lever factor the scenario does not have). Defaults to ``parameters``.
+        keep: table → the only columns to write (besides ids, keys and design
+            columns); tables not listed are written whole.
     """
 
     run_id: str
@@ -71,6 +84,13 @@ class RunSpec:
     parameters: dict[str, float]
     deterministic: bool
     record_flows: bool
+    point: dict[str, float] = field(default_factory=dict)
+    keep: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def design_values(self) -> dict[str, float]:
+        """The values of the design columns written into every table of this run."""
+        return self.point or self.parameters
 
 
 @dataclass(frozen=True)
@@ -91,7 +111,16 @@ class BatchSpec:
             name and the parameter point.
         sweep: parameter name → list of values or ``"lo:hi:n"``; the batch runs the
             full factorial of all swept parameters.
+        design: explicit points instead of a sweep: a list of mappings of factor →
+            value, every point with the same factors. A factor is a parameter name
+            or ``"<lever id>.<field>"``, a numeric intensity of a scenario's lever
+            (see :mod:`sim.batch.points`). Runs that come out identical (a
+            scenario without the lever of a factor that alone differs) run once.
         tables: which run tables to write (any of :data:`TABLES`).
+        columns: table → the only columns of it to write, besides the columns that
+            identify a row (run_id, scenario, replicate, seed, year, code, …) and
+            the design columns; tables not listed are written whole. Smaller and
+            faster stores for batches that need a few numbers per run.
         flows: also write yearly origin–destination flows.
         source: the batch file, if the spec came from one (used in messages).
 
@@ -107,7 +136,9 @@ class BatchSpec:
     deterministic: bool = False
     common_random_numbers: bool = True
     sweep: Mapping[str, Any] = field(default_factory=dict)
+    design: Sequence[Mapping[str, float]] | None = None
     tables: tuple[str, ...] = TABLES
+    columns: Mapping[str, Sequence[str]] = field(default_factory=dict)
     flows: bool = False
     source: str | None = None
 
@@ -145,10 +176,55 @@ class BatchSpec:
         if not tables and not self.flows:
             raise InputError("output.tables: list at least one table", source=where)
         object.__setattr__(self, "tables", tuple(t for t in TABLES if t in tables))
+        object.__setattr__(self, "columns", self._checked_columns(where))
         if not isinstance(self.sweep, Mapping):
             raise InputError("sweep: expected a table of parameter = values", source=where)
         object.__setattr__(self, "sweep", {name: sweep_values(name, values, where)
                                            for name, values in self.sweep.items()})
+        if self.design is not None:
+            if self.sweep:
+                raise InputError("design: a batch has a sweep or an explicit design, not "
+                                 "both", source=where)
+            object.__setattr__(self, "design", self._checked_design(where))
+
+    def _checked_columns(self, where: str) -> dict[str, tuple[str, ...]]:
+        if not isinstance(self.columns, Mapping):
+            raise InputError("output.columns: expected a table of table = [columns]",
+                             source=where)
+        out = {}
+        for table, names in self.columns.items():
+            if table not in self.tables:
+                raise InputError(f"output.columns.{table}: not a table this batch writes "
+                                 f"({', '.join(self.tables)})", source=where)
+            allowed = TABLE_COLUMNS[table]
+            names = tuple(_sequence(names, f"output.columns.{table}", where))
+            for name in names:
+                if name not in allowed:
+                    close = difflib.get_close_matches(str(name), allowed, n=1)
+                    hint = f"did you mean '{close[0]}'? " if close else ""
+                    raise InputError(f"output.columns.{table}: unknown column {name!r}; "
+                                     f"{hint}see docs/model.md", source=where)
+            out[table] = names
+        return out
+
+    def _checked_design(self, where: str) -> tuple[dict[str, float], ...]:
+        design = _sequence(self.design, "design", where)
+        if not design:
+            raise InputError("design: list at least one point", source=where)
+        first = design[0]
+        if not isinstance(first, Mapping) or not first:
+            raise InputError("design[0]: expected a table of factor = value", source=where)
+        names = list(first)
+        for name in names:
+            points.check_factor(name, self.scenarios, where, "design[0].")
+        out = []
+        for i, point in enumerate(design):
+            if not isinstance(point, Mapping) or set(point) != set(names):
+                raise InputError(f"design[{i}]: expected values of the same factors as "
+                                 f"design[0] ({', '.join(names)})", source=where)
+            out.append({n: points.check_value(n, point[n], self.scenarios, where,
+                                              f"design[{i}].") for n in names})
+        return tuple(out)
 
     def _root_seed(self, where: str) -> int:
         if self.seed is not None:
@@ -173,11 +249,16 @@ class BatchSpec:
             return int(self.replicates)
         return 1 if self.deterministic else scenario.replicates
 
+    @property
+    def design_columns(self) -> list[str]:
+        """The design columns of the runs table and of every table part."""
+        return list(self.design[0]) if self.design else list(self.sweep)
+
     def points(self) -> list[dict[str, float]]:
-        """The parameter points of the sweep (full factorial; ``[{}]`` without a sweep)."""
-        names = list(self.sweep)
-        return [dict(zip(names, combo, strict=True))
-                for combo in itertools.product(*(self.sweep[n] for n in names))]
+        """The points: the explicit design, or the sweep's full factorial (``[{}]``)."""
+        if self.design is not None:
+            return [dict(p) for p in self.design]
+        return full_factorial(self.sweep)
 
     def to_data(self) -> dict[str, Any]:
         """The spec as plain data (scenarios by name and file), for manifests."""
@@ -190,8 +271,19 @@ class BatchSpec:
             "deterministic": self.deterministic,
             "common_random_numbers": self.common_random_numbers,
             "sweep": {k: list(v) for k, v in self.sweep.items()},
-            "output": {"tables": list(self.tables), "flows": self.flows},
+            **({"design": {"factors": self.design_columns, "points": len(self.design),
+                           "digest": self.design_digest()}} if self.design else {}),
+            "output": {"tables": list(self.tables), "flows": self.flows,
+                       **({"columns": {t: list(c) for t, c in self.columns.items()}}
+                          if self.columns else {})},
         }
+
+    def design_digest(self) -> str | None:
+        """A short hash of the explicit design points (None without a design)."""
+        if self.design is None:
+            return None
+        text = json.dumps([list(p.items()) for p in self.design])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def identity(self) -> dict[str, Any]:
         """What defines the batch's runs and files; resuming needs it unchanged.
@@ -206,7 +298,10 @@ class BatchSpec:
             "deterministic": self.deterministic,
             "common_random_numbers": self.common_random_numbers,
             "sweep": {k: list(v) for k, v in self.sweep.items()},
+            **({"design": self.design_digest()} if self.design else {}),
             "output": list(self.output_tables),
+            **({"columns": {t: list(c) for t, c in self.columns.items()}}
+               if self.columns else {}),
         }
 
     def fingerprint(self) -> str:
@@ -225,14 +320,23 @@ def load_batch_spec(path: str | Path) -> BatchSpec:
             bad sweep, or any other invalid value; the message names the file and field.
     """
     path = Path(path)
+    return batch_spec_from_data(read_toml(path, "batch file"), source=str(path),
+                                base=path.parent)
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """Read a TOML file (a batch file, a sensitivity spec).
+
+    Raises:
+        InputError: "<what> not found", or malformed TOML with the line.
+    """
     if not path.is_file():
-        raise InputError("batch file not found", source=str(path))
+        raise InputError(f"{what} not found", source=str(path))
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
         raise InputError(f"malformed TOML: {err}", source=str(path)) from None
-    return batch_spec_from_data(data, source=str(path), base=path.parent)
 
 
 def batch_spec_from_data(data: Mapping[str, Any], *, source: str | None = None,
@@ -271,7 +375,7 @@ def batch_spec_from_data(data: Mapping[str, Any], *, source: str | None = None,
         deterministic=data.get("deterministic", False),
         common_random_numbers=data.get("common_random_numbers", True),
         sweep=data.get("sweep", {}), tables=output.get("tables", TABLES),
-        flows=output.get("flows", False), source=source)
+        columns=output.get("columns", {}), flows=output.get("flows", False), source=source)
 
 
 #: What :func:`plan_batch` and :func:`sim.run_batch` accept as a batch.
@@ -358,16 +462,35 @@ def _parse_range(text: str, field_name: str, where: str) -> tuple[float, ...]:
     if n < 2 or not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         raise InputError(f"{field_name}: bad range '{text}': need lo < hi and n ≥ 2; "
                          f"{_RANGE_HELP}", source=where)
-    # 12 significant digits: '0.02:0.1:5' gives 0.04, not 0.04000000000000001.
+    return evenly_spaced(lo, hi, n)
+
+
+def evenly_spaced(lo: float, hi: float, n: int) -> tuple[float, ...]:
+    """``n`` evenly spaced values from ``lo`` to ``hi``, both included, as a sweep's ``lo:hi:n``.
+
+    Rounded to 12 significant digits: 0.02 to 0.1 in 5 gives 0.04, not 0.04000000000000001.
+    """
     return tuple(float(f"{v:.12g}") for v in np.linspace(lo, hi, n))
+
+
+def full_factorial(values: Mapping[str, Sequence[float]]) -> list[dict[str, float]]:
+    """Every combination of the values of each name, the last name varying fastest.
+
+    ``[{}]`` for no names. The order of a sweep's points and of factorial designs.
+    """
+    names = list(values)
+    return [dict(zip(names, combo, strict=True))
+            for combo in itertools.product(*(values[n] for n in names))]
 
 
 def plan_batch(spec: SpecLike, **fields: Any) -> list[RunSpec]:
     """List every run of a batch, in a stable order, before running any.
 
     Order: scenarios as listed, then parameter points (the sweep's full factorial,
-    last swept parameter fastest), then replicates. Seeds and run ids do not depend
-    on this order.
+    last swept parameter fastest, or the design's points in order), then
+    replicates. Seeds and run ids do not depend on this order. A run identical to
+    one already listed (same run id: a scenario without the lever of the only
+    factor that differs) is listed once.
 
     Args:
         spec: a :class:`BatchSpec`, the path of a batch file, batch-file data, or a
@@ -378,21 +501,52 @@ def plan_batch(spec: SpecLike, **fields: Any) -> list[RunSpec]:
         One :class:`RunSpec` per run.
     """
     spec = as_batch_spec(spec, **fields)
-    runs = []
+    runs: dict[str, RunSpec] = {}
     for scenario in spec.scenarios:
-        base = scenario.model_parameters()
+        planner = PointPlanner(spec, scenario)
         for point in spec.points():
-            params = base.replace(**point)
             for k in range(spec.replicates_of(scenario)):
-                seed = run_seed(spec.seed, k, scenario_name=scenario.name, point=point,
-                                common=spec.common_random_numbers)
-                runs.append(RunSpec(
-                    run_id=make_run_id(scenario, seed=seed, replicate=k,
-                                       deterministic=spec.deterministic, parameters=params),
-                    scenario=scenario, scenario_name=scenario.name, replicate=k, seed=seed,
-                    parameters=dict(point), deterministic=spec.deterministic,
-                    record_flows=spec.flows))
-    return runs
+                run = planner.run(point, k)
+                runs.setdefault(run.run_id, run)
+    return list(runs.values())
+
+
+class PointPlanner:
+    """Plans the runs of one scenario of a batch at any point and replicate.
+
+    Args:
+        spec: the batch.
+        scenario: one of its scenarios.
+    """
+
+    def __init__(self, spec: BatchSpec, scenario: Scenario) -> None:
+        self.spec = spec
+        self.scenario = scenario
+        self.base = scenario.model_parameters()
+        self.design_columns = spec.design_columns
+        self._variants: dict[tuple[tuple[str, float], ...], Scenario] = {}
+
+    def run(self, point: Mapping[str, float], replicate: int) -> RunSpec:
+        """The run of this scenario at ``point``, replicate ``replicate``."""
+        spec, scenario = self.spec, self.scenario
+        params, levers = points.split_point(point)
+        used = {n: v for n, v in levers.items() if points.applies(n, scenario)}
+        if used:
+            key = tuple(sorted(used.items()))
+            if key not in self._variants:
+                self._variants[key] = points.apply_levers(scenario, used)
+            scenario = self._variants[key]
+        effective = {**params, **used}
+        seed = run_seed(spec.seed, replicate, scenario_name=scenario.name, point=effective,
+                        common=spec.common_random_numbers)
+        full = self.base.replace(**params)
+        return RunSpec(
+            run_id=make_run_id(scenario, seed=seed, replicate=replicate,
+                               deterministic=spec.deterministic, parameters=full),
+            scenario=scenario, scenario_name=scenario.name, replicate=replicate, seed=seed,
+            parameters=params, deterministic=spec.deterministic, record_flows=spec.flows,
+            point={n: float(effective.get(n, math.nan)) for n in self.design_columns},
+            keep=dict(spec.columns))
 
 
 def run_seed(root_seed: int, replicate: int, *, scenario_name: str = "",

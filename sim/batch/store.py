@@ -118,7 +118,8 @@ def runs_frame(plan: Sequence[RunSpec], records: Mapping[str, Mapping[str, Any]]
         plan: the planned runs.
         records: run id → ``status``, ``error``, ``seconds``, ``started`` of runs
             that finished or failed; other runs are ``missing``.
-        sweep: names of the swept parameters (one column each).
+        sweep: the design columns: swept parameters or design factors (one column
+            each).
     """
     missing = {"status": "missing", "error": None, "seconds": np.nan, "started": None}
     rows = []
@@ -126,7 +127,7 @@ def runs_frame(plan: Sequence[RunSpec], records: Mapping[str, Mapping[str, Any]]
         rec = records.get(r.run_id, missing)
         rows.append((r.run_id, r.scenario_name, r.replicate, r.seed, rec["status"],
                      rec["error"], rec["seconds"], rec["started"],
-                     *(r.parameters[p] for p in sweep)))
+                     *(r.design_values[p] for p in sweep)))
     df = pd.DataFrame(rows, columns=[*RUN_COLUMNS, *sweep])
     df["status"] = pd.Categorical(df["status"], categories=STATUSES)
     df["error"] = df["error"].astype("str").where(df["error"].notna(), None)
@@ -186,14 +187,17 @@ class Batch:
     Attributes:
         path: the results folder.
         manifest: the batch manifest (spec, scenarios, versions, times).
-        sweep: names of the swept parameters (columns of every table).
+        sweep: the design columns (columns of every table): the swept parameters,
+            or the factors of an explicit design.
         tables: the tables the batch writes.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.manifest = read_manifest(self.path)
-        self.sweep: tuple[str, ...] = tuple(self.manifest["spec"]["sweep"])
+        spec = self.manifest["spec"]
+        self.sweep: tuple[str, ...] = (*spec["sweep"],
+                                       *spec.get("design", {}).get("factors", ()))
         self.tables: tuple[str, ...] = tuple(self.manifest["tables"])
         #: What the :func:`sim.run_batch` call that returned this batch did.
         self.session: dict[str, Any] | None = None

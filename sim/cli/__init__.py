@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from sim.errors import InputError
 
 #: Subcommand modules, in the order ``countysim --help`` lists them.
-COMMANDS = ("run", "check", "batch", "status", "compare", "plot", "calibrate", "validate",
-            "explore")
+COMMANDS = ("run", "check", "batch", "status", "sensitivity", "compare", "plot",
+            "calibrate", "validate", "explore")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,15 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("batch", type=Path, help="batch TOML file (e.g. scenarios/batches/demo.toml)")
     p.add_argument("--out", type=Path, default=None,
                    help="results folder (default: results/<batch name>)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=whole_number("--workers", 1), default=None,
-                       metavar="N", help="local worker processes (default: the number of "
-                                         "CPUs; 1 runs in this process)")
-    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                       help="run on the Dask scheduler at ADDRESS, e.g. tcp://host:8786 "
-                            "(needs countysim[cluster])")
-    where.add_argument("--dask-local", type=whole_number("--dask-local", 1), default=None,
-                       metavar="N", help="run on a local Dask cluster of N workers")
+    add_executor_arguments(p)
     p.add_argument("--resume", action="store_true",
                    help="finish the batch in --out: run only missing and failed runs")
     p.add_argument("--chunk-size", type=whole_number("--chunk-size", 1), default=None,
@@ -40,20 +32,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=handle)
 
 
+def add_executor_arguments(p: argparse.ArgumentParser) -> None:
+    """Add ``--workers``, ``--scheduler`` and ``--dask-local`` (one of them at most)."""
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=whole_number("--workers", 1), default=None,
+                       metavar="N", help="local worker processes (default: the number of "
+                                         "CPUs; 1 runs in this process)")
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="run on the Dask scheduler at ADDRESS, e.g. tcp://host:8786 "
+                            "(needs countysim[cluster])")
+    where.add_argument("--dask-local", type=whole_number("--dask-local", 1), default=None,
+                       metavar="N", help="run on a local Dask cluster of N workers")
+
+
+def executor_of(args: argparse.Namespace) -> tuple[str, int | None]:
+    """The executor and worker count that the options of :func:`add_executor_arguments` ask."""
+    if args.scheduler:
+        return "dask", None
+    if args.dask_local:
+        return "dask", args.dask_local
+    if args.workers == 1:
+        return "serial", 1
+    return "processes", args.workers
+
+
 def handle(args: argparse.Namespace) -> int:
     """Plan, run, and print a summary line."""
     from sim.batch import BatchAborted, load_batch, load_batch_spec, run_batch
 
     spec = load_batch_spec(args.batch)
     out = args.out or Path("results") / spec.name
-    if args.scheduler:
-        executor, workers = "dask", None
-    elif args.dask_local:
-        executor, workers = "dask", args.dask_local
-    elif args.workers == 1:
-        executor, workers = "serial", 1
-    else:
-        executor, workers = "processes", args.workers
+    executor, workers = executor_of(args)
     def header(planned: int, to_run: int, executor_label: str) -> None:
         if args.quiet:
             return

@@ -30,6 +30,9 @@ def handle(args: argparse.Namespace) -> int:
     print(f"{m['spec']['name']} ({args.results}): {len(runs)} runs: {counts['done']} done, "
           f"{counts['failed']} failed, {counts['missing']} missing")
     sweep = "".join(f"; {k}: {len(v)} values" for k, v in m["spec"]["sweep"].items())
+    if "design" in m["spec"]:
+        design = m["spec"]["design"]
+        sweep += f"; design of {design['points']} points of {', '.join(design['factors'])}"
     scenarios = ", ".join(f"{s['name']} ×{s['replicates']}" for s in m["scenarios"])
     print(f"scenarios: {scenarios}{sweep}; root seed {m['root_seed']}")
     last = m["sessions"][-1] if m["sessions"] else {}
@@ -38,14 +41,19 @@ def handle(args: argparse.Namespace) -> int:
     failed = runs[runs["status"] == "failed"]
     if len(failed):
         print("failed runs:")
-        for row in failed.head(SHOW_FAILURES).itertuples(index=False):
-            point = "".join(f" {k}={getattr(row, k):g}" for k in batch.sweep)
-            print(f"  {row.run_id} {row.scenario} replicate {row.replicate}{point}: "
-                  f"{row.error}")
+        for row in failed.head(SHOW_FAILURES).to_dict("records"):
+            point = "".join(f" {k}={row[k]:g}" for k in batch.sweep)
+            print(f"  {row['run_id']} {row['scenario']} replicate {row['replicate']}{point}: "
+                  f"{row['error']}")
         if len(failed) > SHOW_FAILURES:
             print(f"  … and {len(failed) - SHOW_FAILURES} more (sim.load_batch(...).failures())")
     if counts["failed"] or counts["missing"]:
         source = m["batch_file"]["file"] or "BATCH.toml"
-        print(f"to finish: countysim batch {source} --out {args.results} --resume")
+        parent = Path(args.results).resolve().parent
+        if (parent / "sensitivity.json").is_file():  # the runs of a sensitivity analysis
+            print(f"to finish: countysim sensitivity {source} --out "
+                  f"{Path(args.results).parent} --resume")
+        else:
+            print(f"to finish: countysim batch {source} --out {args.results} --resume")
         return 1
     return 0

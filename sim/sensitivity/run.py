@@ -1,0 +1,184 @@
+"""Running a sensitivity analysis: plan, run through the batch layer, analyse, write.
+
+:func:`run_sensitivity` is what ``countysim sensitivity`` calls; it plans the
+design, writes the plan files, runs the design's runs with
+:func:`sim.run_batch` into ``<out>/batch`` (any executor, resumable), then
+:func:`analyse_sensitivity` reads the outcomes back from the batch store and
+writes indices, convergence, discovery, tables and figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.batch import Batch, load_batch, run_batch
+from sim.batch.store import read_manifest
+from sim.errors import InputError
+from sim.sensitivity import report
+from sim.sensitivity.analyze import Indices, analyse
+from sim.sensitivity.design import derived_seed
+from sim.sensitivity.discovery import DiscoveryResult, discover
+from sim.sensitivity.outcomes import design_outcomes, read_run_values
+from sim.sensitivity.plan import SensitivityPlan, plan_sensitivity
+from sim.sensitivity.spec import SensitivitySpec
+
+#: The batch store's folder inside a sensitivity results folder.
+BATCH_FOLDER = "batch"
+
+
+@dataclass
+class SensitivityResult:
+    """What a sensitivity analysis produced.
+
+    Attributes:
+        plan: the plan (spec, design, runs).
+        out: the results folder.
+        outcomes: one row per design point (index ``point``), one column per outcome.
+        indices: the indices (None if some run is missing or failed).
+        discovery: scenario discovery boxes (None without a discovery question).
+        notes: why something was not computed.
+        files: every file written by the analysis.
+        batch: the batch store of the runs.
+    """
+
+    plan: SensitivityPlan
+    out: Path
+    outcomes: pd.DataFrame
+    indices: Indices | None
+    discovery: DiscoveryResult | None
+    notes: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    batch: Batch | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether every run was done and the indices could be estimated."""
+        return self.indices is not None
+
+
+def run_sensitivity(spec: SensitivitySpec | str | Path, out: str | Path | None = None, *,
+                    executor: Any = None, workers: int | None = None,
+                    scheduler: str | None = None, resume: bool = False,
+                    progress: bool | None = None, figures: bool = True,
+                    formats: Sequence[str] = report.FIGURE_FORMATS,
+                    on_start: Callable[[SensitivityPlan, int, str], None] | None = None,
+                    ) -> SensitivityResult:
+    """Plan, run and analyse a sensitivity analysis.
+
+    Args:
+        spec: a :class:`SensitivitySpec` or the path of a spec file.
+        out: results folder (default ``results/<name>``).
+        executor: batch executor: ``"serial"``, ``"processes"`` (default), ``"dask"``,
+            a ``concurrent.futures.Executor`` or a ``dask.distributed.Client``.
+        workers: local processes or LocalCluster workers.
+        scheduler: a Dask scheduler address.
+        resume: finish the runs of an interrupted analysis in ``out`` (done runs are
+            kept) and analyse again; with every run done, only analyses again
+            (e.g. after adding outcomes or changing the discovery threshold).
+        progress: progress bar (default: when stderr is a terminal).
+        figures: draw the figures.
+        formats: figure file formats.
+        on_start: called as ``on_start(plan, runs_to_do, executor_label)`` before
+            the first run.
+
+    Returns:
+        The :class:`SensitivityResult`.
+
+    Raises:
+        InputError: bad spec, or a results folder that is not empty (without
+            ``resume``) or holds another analysis (with ``resume``).
+    """
+    plan = plan_sensitivity(spec)
+    out = Path(out) if out is not None else Path("results") / plan.spec.name
+    _check_folder(out, resume)
+
+    def started(planned: int, to_run: int, label: str) -> None:
+        if on_start is not None:
+            on_start(plan, to_run, label)
+
+    report.write_plan(plan, out)  # inspectable while the runs run
+    batch = run_batch(plan.batch, out / BATCH_FOLDER, executor=executor, workers=workers,
+                      scheduler=scheduler, resume=resume, progress=progress,
+                      on_start=started)
+    return analyse_sensitivity(plan, out, figures=figures, formats=formats, batch=batch)
+
+
+def _check_folder(out: Path, resume: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError("results folder is a file", source=str(out))
+    if resume:
+        if not (out / BATCH_FOLDER).is_dir():
+            raise InputError("nothing to resume: no sensitivity analysis here; run without "
+                             "--resume to start it", source=str(out))
+        read_manifest(out / BATCH_FOLDER)
+        return
+    # A folder with only the plan files is one whose runs never started.
+    if out.is_dir() and any(p.name not in report.PLAN_FILES for p in out.iterdir()):
+        hint = ("add --resume to finish it or analyse it again"
+                if (out / BATCH_FOLDER).is_dir() else "choose an empty or new folder")
+        raise InputError(f"results folder is not empty; {hint}, or choose another --out",
+                         source=str(out))
+
+
+def analyse_sensitivity(plan: SensitivityPlan | SensitivitySpec | str | Path,
+                        out: str | Path, *, figures: bool = True,
+                        formats: Sequence[str] = report.FIGURE_FORMATS,
+                        batch: Batch | None = None) -> SensitivityResult:
+    """Read the outcomes of a design's runs from its batch store and write the analysis.
+
+    Args:
+        plan: the plan (or a spec, planned again: the same seed gives the same plan).
+        out: the sensitivity results folder (holding ``batch/``).
+        figures: draw the figures.
+        formats: figure file formats.
+        batch: the batch store, if already open.
+    """
+    if not isinstance(plan, SensitivityPlan):
+        plan = plan_sensitivity(plan)
+    out = Path(out)
+    batch = batch or load_batch(out / BATCH_FOLDER)
+    spec = plan.spec
+    values = read_run_values(batch, spec.outcomes, run_ids=_done(batch, plan))
+    outcomes = design_outcomes(spec.outcomes, values, plan.runs)
+    outcomes = outcomes.reindex(range(len(plan.design.x)))
+    notes = []
+    indices = None
+    missing = outcomes.isna().any(axis=1)
+    bad = ~np.isfinite(outcomes.to_numpy(dtype=float)).all(axis=1) & ~missing.to_numpy()
+    if missing.any():
+        counts = batch.counts()
+        notes.append(f"{int(missing.sum())} of {len(outcomes)} design points lack a run "
+                     f"({counts['failed']} runs failed, {counts['missing']} missing): no "
+                     f"indices; see countysim status {out / BATCH_FOLDER}, then finish with "
+                     "--resume")
+    elif bad.any():
+        notes.append(f"{int(bad.sum())} design points have an infinite outcome (a relative "
+                     "effect against a zero baseline?): no indices")
+    else:
+        indices = analyse(plan.design, outcomes, spec.analysis, spec.seed)
+    discovery = None
+    if spec.discovery is not None:
+        q = spec.discovery
+        ok = np.isfinite(outcomes[q.outcome].to_numpy(dtype=float))
+        discovery = discover(plan.design.frame()[ok], outcomes[q.outcome].to_numpy()[ok], q,
+                             spec.factors, derived_seed(spec.seed, "discovery"))
+    files = report.write_plan(plan, out)
+    tables = report.write_tables(out, plan, outcomes, indices, discovery)
+    drawn = (report.write_figures(out, plan, outcomes, indices, discovery, formats)
+             if figures else {})
+    index = report.write_index(out, plan, tables, drawn, indices, discovery, notes)
+    files += [*tables, *(p for paths, _ in drawn.values() for p in paths), index]
+    return SensitivityResult(plan=plan, out=out, outcomes=outcomes, indices=indices,
+                             discovery=discovery, notes=notes, files=files, batch=batch)
+
+
+def _done(batch: Batch, plan: SensitivityPlan) -> list[str]:
+    runs = batch.runs
+    done = set(runs.loc[runs["status"] == "done", "run_id"])
+    return sorted(done & plan.run_ids)
