@@ -155,63 +155,64 @@ class Recorder:
         t = len(self.years)
         if not self.lever_ids:
             return pd.Categorical.from_codes(np.zeros(t * n, dtype=np.int8), categories=[""])
-        out = np.full((t, n), "", dtype=object)
-        for j, lever_id in enumerate(self.lever_ids):
-            on = (self.lever_weights[:, j] > 0)[:, None] & masks[j][None, :]
-            if on.any():
-                tagged = np.where(out == "", lever_id, out + ";" + lever_id)
-                out = np.where(on, tagged, out)
-        return pd.Categorical(out.ravel())
+        # One row of flags per county-year; each distinct row becomes one label.
+        active = ((self.lever_weights > 0)[:, :, None] & np.asarray(masks)[None, :, :])
+        flags = active.transpose(0, 2, 1).reshape(t * n, len(self.lever_ids))
+        combos, codes = np.unique(flags, axis=0, return_inverse=True)
+        labels = [";".join(np.asarray(self.lever_ids)[row]) for row in combos]
+        return pd.Categorical.from_codes(codes.ravel(), categories=labels)
 
     def levers_year(self, ids: dict, table: pd.DataFrame, lever_types: Sequence[str],
                     lever_masks: Sequence[np.ndarray]) -> pd.DataFrame:
         """One row per (year, county, active lever) with the lever's intensity weight."""
-        rows = []
-        codes = table["code"].to_numpy()
-        for j, lever_id in enumerate(self.lever_ids):
-            for t, year in enumerate(self.years):
-                w = self.lever_weights[t, j]
-                if w > 0:
-                    hit = codes[lever_masks[j]]
-                    rows.append(pd.DataFrame({"year": year, "code": hit, "lever_id": lever_id,
-                                              "lever_type": lever_types[j], "weight": w}))
-        if not rows:
+        if not self.lever_ids:
             return _empty(LEVERS_YEAR_DTYPES)
-        df = pd.concat(rows, ignore_index=True)
-        for key, value in ids.items():
-            df[key] = value
-        return df[list(LEVERS_YEAR_DTYPES)]
+        # active[t, j, i]: lever j acts on county i in year t.
+        active = (self.lever_weights > 0)[:, :, None] & np.asarray(lever_masks)[None, :, :]
+        t, j, i = np.nonzero(active)
+        if len(t) == 0:
+            return _empty(LEVERS_YEAR_DTYPES)
+        cols: dict[str, Any] = {key: _constant(value, len(t)) for key, value in ids.items()}
+        cols.update({
+            "year": np.asarray(self.years, dtype=np.int64)[t],
+            "code": table["code"].to_numpy()[i],
+            "lever_id": pd.Categorical.from_codes(j, categories=self.lever_ids),
+            "lever_type": _labels(np.asarray(lever_types, dtype=object), j),
+            "weight": self.lever_weights[t, j],
+        })
+        return pd.DataFrame({name: cols[name] for name in LEVERS_YEAR_DTYPES})
 
     def region_year(self, ids: dict, table: pd.DataFrame) -> pd.DataFrame:
         """The region × year table (see :data:`REGION_YEAR_COLUMNS`)."""
         b = self.buffers
         gdp = b["gdp_bn_yuan"]
         pop = b["urban_population"] + b["rural_population"]
+        total_pop, total_gdp = pop.sum(axis=1), gdp.sum(axis=1)
         province = table["province_en"].to_numpy()
         core = table["is_core"].to_numpy()
         pilot = table["is_pilot"].to_numpy()
         within, between = indicators.theil_decomposition(gdp, pop, province)
-        df = pd.DataFrame({
-            "year": self.years,
-            "population": pop.sum(axis=1),
+        n = len(self.years)
+        cols: dict[str, Any] = {key: _constant(value, n) for key, value in ids.items()}
+        cols.update({
+            "year": np.asarray(self.years, dtype=np.int64),
+            "population": total_pop,
             "births": _sum(b["births"]),
             "deaths": _sum(b["deaths"]),
             "roc_net_migration": _sum(b["roc_in_migration"]) - _sum(b["roc_out_migration"]),
-            "gdp_bn_yuan": gdp.sum(axis=1),
-            "gdp_per_capita_yuan": gdp.sum(axis=1) * BN / pop.sum(axis=1),
-            "urbanisation_rate": b["urban_population"].sum(axis=1) / pop.sum(axis=1),
-            "theil": indicators.theil(gdp, pop),
+            "gdp_bn_yuan": total_gdp,
+            "gdp_per_capita_yuan": total_gdp * BN / total_pop,
+            "urbanisation_rate": b["urban_population"].sum(axis=1) / total_pop,
+            "theil": within + between,
             "theil_within_province": within,
             "theil_between_province": between,
             "gini": indicators.gini(gdp, pop),
             "cv": indicators.coefficient_of_variation(gdp, pop),
-            "core_share": pop[:, core].sum(axis=1) / pop.sum(axis=1),
+            "core_share": pop[:, core].sum(axis=1) / total_pop,
             "pilot_gap": (indicators.group_gap(gdp, pop, pilot) if pilot.any() and not
-                          pilot.all() else np.full(len(self.years), np.nan)),
+                          pilot.all() else np.full(n, np.nan)),
         })
-        for key, value in ids.items():
-            df[key] = value
-        return df[list(REGION_YEAR_COLUMNS)]
+        return pd.DataFrame({name: cols[name] for name in REGION_YEAR_COLUMNS})
 
     def flows(self, ids: dict, table: pd.DataFrame) -> pd.DataFrame:
         """Yearly origin–destination flows (ROC has code 0), if recorded."""
