@@ -40,6 +40,11 @@ from sim.parameters import Parameters
 from sim.region import CORE_CODES, GATEWAY_CODES, Region
 
 EARTH_RADIUS_KM = 6371.0
+#: Confidence labels of the data, lowest first. Edges carry one: the data's for
+#: rail and listed expressways; "derived" for proximity roads (built from seat
+#: locations, not from a road map), "model" for station access and ROC links, and
+#: "scenario" for links a scenario adds.
+CONFIDENCE_ORDER = ("low", "medium", "high")
 ALWAYS = -10_000  # opening year of edges that exist in every simulated year
 NEVER = 10_000  # opening year of planned lines no scenario has opened
 
@@ -171,6 +176,8 @@ def _geometry() -> _Geometry:
         "data_open_year": rail["open_year"],
         "speed_kmh": rail["design_speed_kmh"].astype(float),
         "planned": rail["planned"].eq("yes"),
+        # The data's confidence: the lower of the line's and the station's county.
+        "confidence": rail["confidence"],
     })
     if stations["county"].isna().any():
         bad = rail.loc[stations["county"].isna(), "county_code"].unique()
@@ -205,7 +212,7 @@ def _gabriel_roads(lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({
         "u": u, "v": v,
         "length_km": great_circle_km(lon[u], lat[u], lon[v], lat[v]),
-        "road_class": "national", "open_year": ALWAYS, "label": "",
+        "road_class": "national", "open_year": ALWAYS, "label": "", "confidence": "derived",
     })
 
 
@@ -232,9 +239,11 @@ def _expressway_roads(counties: pd.DataFrame, index_of: dict[int, int],
         g = g.sort_values("county_order").dropna(subset=["county"])
         seq = g["county"].astype(int).to_numpy()
         years = g["open_year"].to_numpy()
+        conf = g["confidence"].to_numpy()
         for k in range(len(seq) - 1):
             if seq[k] != seq[k + 1]:
-                rows.append((seq[k], seq[k + 1], int(years[k]), f"{code} {g['name_en'].iloc[0]}"))
+                rows.append((seq[k], seq[k + 1], int(years[k]), f"{code} {g['name_en'].iloc[0]}",
+                             min(conf[k], conf[k + 1], key=CONFIDENCE_ORDER.index)))
     u = np.array([r[0] for r in rows], dtype=np.int64)
     v = np.array([r[1] for r in rows], dtype=np.int64)
     return pd.DataFrame({
@@ -243,6 +252,7 @@ def _expressway_roads(counties: pd.DataFrame, index_of: dict[int, int],
         "road_class": "expressway",
         "open_year": [r[2] for r in rows],
         "label": [r[3] for r in rows],
+        "confidence": [r[4] for r in rows],
     })
 
 
@@ -319,12 +329,13 @@ def _candidates(changes: NetworkChanges) -> _Candidates:
         "u": geo.station_county, "v": geo.station_node(geo.station_county),
         "mode": "access", "road_class": "", "line": "", "open_year": ALWAYS,
         "end_year": NEVER, "length_km": 0.0, "speed_kmh": np.nan, "station_penalty": 0.0,
+        "confidence": "model",
     }))
     gates = np.flatnonzero(np.isin(geo.node_codes, GATEWAY_CODES))
     parts.append(pd.DataFrame({
         "u": gates, "v": geo.roc_node, "mode": "roc", "road_class": "", "line": "",
         "open_year": ALWAYS, "end_year": NEVER, "length_km": 0.0, "speed_kmh": np.nan,
-        "station_penalty": 0.0,
+        "station_penalty": 0.0, "confidence": "model",
     }))
     table = pd.concat([p for p in parts if len(p)], ignore_index=True)
     table["u"] = table["u"].astype(np.int64)
@@ -361,10 +372,12 @@ def _rail_candidates(geo: _Geometry, changes: NetworkChanges) -> pd.DataFrame:
     """
     st = geo.stations.assign(open_year=_station_years(geo, changes))
     rows: dict[tuple, list] = {}
+    trust: dict[tuple, str] = {}
     for line, g in st.groupby("line", sort=True):
         county = g["county"].to_numpy()
         speed = g["speed_kmh"].to_numpy()
         years = g["open_year"].to_numpy()
+        conf = g["confidence"].to_numpy()
         breaks = sorted(y for y in set(years.tolist()) if y < NEVER)
         for k, year in enumerate(breaks):
             until = breaks[k + 1] if k + 1 < len(breaks) else NEVER
@@ -373,13 +386,14 @@ def _rail_candidates(geo: _Geometry, changes: NetworkChanges) -> pd.DataFrame:
                 if county[a] == county[b]:
                     continue
                 key = (line, int(county[a]), int(county[b]), float(min(speed[a], speed[b])))
+                trust[key] = min(conf[a], conf[b], key=CONFIDENCE_ORDER.index)
                 spans = rows.setdefault(key, [])
                 if spans and spans[-1][1] == year:
                     spans[-1][1] = until
                 else:
                     spans.append([year, until])
-    out = [(line, a, b, sp, s, e) for (line, a, b, sp), spans in rows.items()
-           for s, e in spans]
+    out = [(line, a, b, sp, s, e, trust[line, a, b, sp])
+           for (line, a, b, sp), spans in rows.items() for s, e in spans]
     a = np.array([r[1] for r in out], dtype=np.int64)
     b = np.array([r[2] for r in out], dtype=np.int64)
     return pd.DataFrame({
@@ -389,6 +403,7 @@ def _rail_candidates(geo: _Geometry, changes: NetworkChanges) -> pd.DataFrame:
         "length_km": great_circle_km(geo.county_lon[a], geo.county_lat[a],
                                      geo.county_lon[b], geo.county_lat[b]),
         "speed_kmh": [r[3] for r in out], "station_penalty": 0.0,
+        "confidence": [r[6] for r in out],
     })
 
 
@@ -415,6 +430,7 @@ def _link_candidates(geo: _Geometry, changes: NetworkChanges) -> pd.DataFrame:
             "length_km": float(great_circle_km(geo.county_lon[a], geo.county_lat[a],
                                                geo.county_lon[b], geo.county_lat[b])),
             "speed_kmh": float(link.speed_kmh), "station_penalty": penalty,
+            "confidence": "scenario",
         })
     return pd.DataFrame(rows)
 
@@ -605,9 +621,16 @@ class Network:
 
         Columns: ``u``, ``v`` (node ids), ``mode`` (road, rail, access, roc),
         ``road_class``, ``line``, ``open_year``, ``end_year``, ``length_km``
-        (great circle), ``speed_kmh`` (design speed for rail) and ``time_h``.
+        (great circle), ``speed_kmh`` (design speed for rail, the class's
+        speed for roads), ``confidence``
+        (see :data:`CONFIDENCE_ORDER`) and ``time_h``.
         """
         e = self._cand.table[self._active].copy()
+        p = self.params
+        # Roads of a class travel at that class's speed (a parameter).
+        cls = e["road_class"].to_numpy()
+        e.loc[cls == "national", "speed_kmh"] = p.national_road_speed_kmh
+        e.loc[cls == "expressway", "speed_kmh"] = p.expressway_speed_kmh
         e["time_h"] = self._times[self._active]
         return e.reset_index(drop=True)
 
@@ -617,7 +640,8 @@ class Network:
         County nodes are keyed by administrative code, stations as
         ``"station:<code>"`` and the rest of China as ``"ROC"``. Parallel edges
         are kept (a ``MultiGraph``), each with ``mode``, ``road_class``,
-        ``line``, ``open_year``, ``speed_kmh``, ``length_km`` and ``time_h``.
+        ``line``, ``open_year``, ``confidence``, ``speed_kmh``, ``length_km``
+        and ``time_h``.
         """
         geo = self._geo
         counties = sources.counties()
@@ -638,7 +662,7 @@ class Network:
         labels += [f"station:{int(geo.node_codes[c])}" for c in geo.station_county]
         for e in self.edges.itertuples(index=False):
             g.add_edge(labels[e.u], labels[e.v], mode=e.mode, road_class=e.road_class,
-                       line=e.line, open_year=int(e.open_year),
+                       line=e.line, open_year=int(e.open_year), confidence=e.confidence,
                        speed_kmh=float(np.nan_to_num(e.speed_kmh)),
                        length_km=float(e.length_km), time_h=float(e.time_h))
         return g

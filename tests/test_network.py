@@ -111,3 +111,8 @@ def test_graphml_export_round_trips(region, tmp_path):
     assert len(counties) == 221
     modes = {d["mode"] for _, _, d in g.edges(data=True)}
     assert {"road", "rail", "access", "roc"} <= modes
+    # Uncertain facts stay marked: each edge says how sure its data are.
+    trust = {(d["mode"], d["confidence"]) for _, _, d in g.edges(data=True)}
+    assert {("rail", "low"), ("rail", "high"), ("road", "derived"), ("roc", "model")} <= trust
+    national = [d for _, _, d in g.edges(data=True) if d.get("road_class") == "national"]
+    assert {d["speed_kmh"] for d in national} == {Parameters().national_road_speed_kmh}
