@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import mesa
@@ -26,7 +27,7 @@ from sim.network import Network, NetworkChanges
 from sim.parameters import Parameters
 from sim.recorder import Recorder
 from sim.region import Region, census_year_for, load_region
-from sim.scenario import Scenario
+from sim.scenario import Scenario, build_scenario, load_scenario
 
 
 class CountyAgent(mesa.Agent):
@@ -343,3 +344,22 @@ def network_changes(scenario: Scenario, masks: dict[str, dict[str, np.ndarray]],
         frozen_after=min((p.frozen_after for p in parts if p.frozen_after is not None),
                          default=None),
     )
+
+
+def network_for(scenario: Scenario | str | Path | dict, year: int | None = None) -> Network:
+    """The infrastructure network of a scenario in a year (default: its end year).
+
+    Builds the network only (no simulation). ``scenario`` is a
+    :class:`~sim.Scenario`, a scenario file, or a scenario definition as stored
+    in a run's ``manifest.json`` (``scenario_definition``).
+    """
+    if isinstance(scenario, dict):
+        scenario = build_scenario(scenario)
+    elif not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    region = load_region(scenario.region, census_year_for(scenario.start_year))
+    params = scenario.model_parameters()
+    masks = resolve_lever_masks(scenario, region=region, params=params)
+    network = Network(region, params, network_changes(scenario, masks, region))
+    network.set_year(scenario.end_year if year is None else year)
+    return network

@@ -36,6 +36,7 @@ from sim.analysis import as_results_set
 from sim.analysis.compare import BAND, final_year
 from sim.analysis.variables import axis_label, display_scale, variable
 from sim.errors import InputError
+from sim.model import network_for  # noqa: F401 - part of the plotting API
 from sim.network import great_circle_km
 
 _HALO = [patheffects.withStroke(linewidth=1.8, foreground="white")]
@@ -621,30 +622,6 @@ def scenario_maps(results: Any, variable_name: str, *, baseline: str | None = No
 # --------------------------------------------------------------------------------------
 # Network and flows
 # --------------------------------------------------------------------------------------
-
-
-def network_for(scenario: Any, year: int | None = None) -> Any:
-    """The infrastructure network of a scenario in a year (default: its end year).
-
-    Builds the network only (no simulation). ``scenario`` is a
-    :class:`~sim.Scenario`, a scenario file, or a scenario definition as stored
-    in a run's ``manifest.json`` (``scenario_definition``).
-    """
-    from sim.model import network_changes, resolve_lever_masks
-    from sim.network import Network
-    from sim.region import census_year_for, load_region
-    from sim.scenario import Scenario, build_scenario, load_scenario
-
-    if isinstance(scenario, dict):
-        scenario = build_scenario(scenario)
-    elif not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
-    region = load_region(scenario.region, census_year_for(scenario.start_year))
-    params = scenario.model_parameters()
-    masks = resolve_lever_masks(scenario, region=region, params=params)
-    network = Network(region, params, network_changes(scenario, masks, region))
-    network.set_year(scenario.end_year if year is None else year)
-    return network
 
 
 #: Rail colours by opening period (plasma, without its pale yellow end).

@@ -42,6 +42,19 @@ def test_run_writes_tables_and_manifest(tmp_path):
     assert manifest["parameters"]["migration_rate"] > 0
 
 
+def test_run_exports_the_network_as_graphml(tmp_path):
+    import networkx as nx
+
+    out = tmp_path / "rail"
+    proc = countysim("run", str(SCENARIOS / "rail_acceleration.toml"), "--out", str(out),
+                     "--deterministic", "--graphml", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    g = nx.read_graphml(out / "network.graphml")
+    lines = {d.get("line") for _, _, d in g.edges(data=True)}
+    assert "Chengdu–Dazhou–Wanzhou high-speed railway" in lines  # opened by the scenario
+    assert g.graph["year"] == 2025
+
+
 def test_missing_scenario_file(tmp_path):
     proc = countysim("run", str(tmp_path / "nope.toml"))
     assert_one_line_error(proc, "nope.toml", "not found")

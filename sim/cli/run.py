@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="use expected flows instead of random draws")
     p.add_argument("--flows", action="store_true",
                    help="also write yearly origin–destination flows (flows.parquet)")
+    p.add_argument("--graphml", action="store_true",
+                   help="also write the end year's infrastructure network (network.graphml)")
     p.add_argument("--quiet", action="store_true", help="print only the output folder")
     p.set_defaults(handler=handle)
 
@@ -60,6 +62,10 @@ def handle(args: argparse.Namespace) -> int:
     results = run(scenario, seed=args.seed, deterministic=args.deterministic,
                   record_flows=args.flows)
     results.save(out)
+    if args.graphml:
+        from sim.model import network_for
+
+        network_for(scenario).write_graphml(out / "network.graphml")
     if args.quiet:
         print(out)
         return 0
@@ -67,8 +73,9 @@ def handle(args: argparse.Namespace) -> int:
     print(f"{scenario.name}: {scenario.region}, {scenario.start_year}–{scenario.end_year}, "
           f"{mode}, {len(scenario.levers)} lever(s)")
     print(summary_table(results).to_string(index=False))
+    extra = ", network.graphml" if args.graphml else ""
     print(f"wrote {out}/ (county_year, region_year, levers_year"
-          f"{', flows' if args.flows else ''}.parquet; manifest.json)")
+          f"{', flows' if args.flows else ''}.parquet; manifest.json{extra})")
     return 0
 
 
