@@ -15,7 +15,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +25,7 @@ from sim.errors import FieldError, InputError
 from sim.levers import LEVER_TYPES, AnyLever
 from sim.parameters import Parameters, default_parameters
 from sim.region import FIRST_YEAR, LAST_YEAR
+from sim.tomlfile import read_toml
 
 SCHEMA_VERSION = 1
 
@@ -170,16 +170,6 @@ def load_scenario(path: str | Path) -> Scenario:
     return build_scenario(data, source=str(path))
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise InputError("scenario file not found", source=str(path))
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"malformed TOML: {err}", source=str(path)) from None
-
-
 def _read_with_parents(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     """Read ``path`` merged onto its ``extends`` ancestors.
 
@@ -188,7 +178,7 @@ def _read_with_parents(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if path.resolve() in {p.resolve() for p in chain}:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise InputError(f"extends: cycle {cycle}", source=str(chain[0]))
-    data = _read_toml(path)
+    data = read_toml(path, "scenario file")
     parent_ref = data.pop("extends", None)
     if parent_ref is None:
         return data

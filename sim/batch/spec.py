@@ -24,7 +24,6 @@ import itertools
 import json
 import math
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from sim.model import make_run_id
 from sim.parameters import Parameters
 from sim.recorder import COUNTY_YEAR_COLUMNS, LEVERS_YEAR_DTYPES, REGION_YEAR_COLUMNS
 from sim.scenario import Scenario, load_scenario
+from sim.tomlfile import read_toml
 
 #: Run tables a batch can write (``flows`` is switched on separately).
 TABLES = ("county_year", "region_year", "levers_year")
@@ -322,21 +322,6 @@ def load_batch_spec(path: str | Path) -> BatchSpec:
     path = Path(path)
     return batch_spec_from_data(read_toml(path, "batch file"), source=str(path),
                                 base=path.parent)
-
-
-def read_toml(path: Path, what: str) -> dict[str, Any]:
-    """Read a TOML file (a batch file, a sensitivity spec).
-
-    Raises:
-        InputError: "<what> not found", or malformed TOML with the line.
-    """
-    if not path.is_file():
-        raise InputError(f"{what} not found", source=str(path))
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"malformed TOML: {err}", source=str(path)) from None
 
 
 def batch_spec_from_data(data: Mapping[str, Any], *, source: str | None = None,

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import time
-import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from sim.errors import InputError
 from sim.parameters import Parameters
 from sim.provenance import git_commit, versions
 from sim.results import write_text_atomic
+from sim.tomlfile import read_toml
 
 #: Parameters fitted by default: the issue's list (θ, γ, μ, β_y, κ, h, φ, ROC
 #: income path, ν) plus the constants the migration equations need.
@@ -280,13 +280,7 @@ def read_parameter_file(path: str | Path, base: Parameters | None = None) -> Par
             unknown name or a value outside its bounds.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("parameter file not found", source=str(path))
-    try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"malformed TOML: {err}", source=str(path)) from None
+    doc = read_toml(path, "parameter file")
     values = doc.get("parameters")
     if not isinstance(values, dict) or not values:
         raise InputError("no [parameters] table with values", source=str(path))

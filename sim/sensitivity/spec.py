@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.batch.spec import _check_fields, _check_type, _check_whole, _sequence, read_toml
+from sim.batch.spec import _check_fields, _check_type, _check_whole, _sequence
 from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario
 from sim.sensitivity.factors import Factor, make_factor
 from sim.sensitivity.outcomes import Outcome, make_outcome
+from sim.tomlfile import read_toml
 
 SPEC_FIELDS = ("name", "description", "scenario", "baseline", "seed", "deterministic",
                "replicates", "end_year", "tables", "design", "factors", "outcomes",
