@@ -98,10 +98,13 @@ def _encode(table: pd.DataFrame) -> memoryview:
             [pa.array(col.to_numpy()) if isinstance(col.dtype, np.dtype)
              and col.dtype.kind in "fiub" else pa.Array.from_pandas(col)
              for _, col in table.items()], names=[str(c) for c in table.columns])
-    text = [f.name for f in arrow.schema
-            if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    # Dictionary-encode labels only (categoricals and text); numbers rarely repeat,
+    # and trying to dictionary-encode them doubles the writing time.
+    labels = [f.name for f in arrow.schema
+              if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)
+              or pa.types.is_large_string(f.type)]
     sink = pa.BufferOutputStream()
-    pq.write_table(arrow, sink, use_dictionary=text or False)
+    pq.write_table(arrow, sink, use_dictionary=labels or False)
     return memoryview(sink.getvalue())
 
 
