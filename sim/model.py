@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from sim.core import Constants, Policy, State, advance, build_kernels
 from sim.core.initial import initial_state
@@ -25,7 +27,7 @@ from sim.errors import InputError
 from sim.levers import LeverContext
 from sim.network import Network, NetworkChanges
 from sim.parameters import Parameters
-from sim.recorder import Recorder
+from sim.recorder import Columns, Recorder
 from sim.region import Region, census_year_for, load_region
 from sim.scenario import Scenario, build_scenario, load_scenario
 
@@ -243,7 +245,7 @@ class CountyModel(mesa.Model):
 
     # -- results ------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def run_id(self) -> str:
         """A stable id of (scenario, parameters, seed, replicate, mode)."""
         return make_run_id(self.sim_scenario, seed=self.seed, replicate=self.replicate,
@@ -256,22 +258,45 @@ class CountyModel(mesa.Model):
     def _target_masks(self) -> list[np.ndarray]:
         return [self.lever_masks[lever.id]["targets"] for lever in self.sim_scenario.levers]
 
-    def county_year(self):
+    def table_columns(self, table: str) -> Columns:
+        """One output table of the years simulated so far, as its columns.
+
+        Args:
+            table: ``county_year``, ``region_year`` or ``levers_year``.
+
+        Returns:
+            Column name → values (see :data:`sim.recorder.Columns`);
+            ``pd.DataFrame`` of it is the table. Batches write these columns to
+            Parquet without building the DataFrame.
+        """
+        r = self.recorder
+        if table == "county_year":
+            columns, rows = r.county_year(self._ids(), self.region.table,
+                                          self._target_masks()), r.row * self.region.n
+        elif table == "region_year":
+            columns, rows = r.region_year(self._ids(), self.region.table), r.row
+        elif table == "levers_year":  # years not simulated yet have no active levers
+            return r.levers_year(self._ids(), self.region.table,
+                                 [lever.type for lever in self.sim_scenario.levers],
+                                 self._target_masks())
+        else:
+            raise ValueError(f"unknown table {table!r}: expected county_year, region_year "
+                             "or levers_year")
+        if rows < len(r.years) * (self.region.n if table == "county_year" else 1):
+            columns = {name: values[:rows] for name, values in columns.items()}
+        return columns
+
+    def county_year(self) -> pd.DataFrame:
         """The county × year table of the years simulated so far."""
-        return self.recorder.county_year(self._ids(), self.region.table,
-                                         self._target_masks()).iloc[
-            : self.recorder.row * self.region.n]
+        return pd.DataFrame(self.table_columns("county_year"))
 
-    def region_year(self):
+    def region_year(self) -> pd.DataFrame:
         """The region × year table of the years simulated so far."""
-        return self.recorder.region_year(self._ids(), self.region.table).iloc[
-            : self.recorder.row]
+        return pd.DataFrame(self.table_columns("region_year"))
 
-    def levers_year(self):
+    def levers_year(self) -> pd.DataFrame:
         """Which levers acted on which county in which year, with their weight."""
-        return self.recorder.levers_year(self._ids(), self.region.table,
-                                         [lever.type for lever in self.sim_scenario.levers],
-                                         self._target_masks())
+        return pd.DataFrame(self.table_columns("levers_year"))
 
     def flows(self):
         """Yearly origin–destination flows (needs ``record_flows=True``)."""

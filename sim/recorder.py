@@ -18,6 +18,11 @@ from sim import indicators
 from sim.core.production import BN
 from sim.core.state import Policy, State, YearFlows
 
+#: A table as its columns, by name: numpy arrays, pandas Categoricals (labels) or
+#: Series. ``pd.DataFrame(columns)`` makes the table; Parquet parts are written
+#: from the columns directly, without the DataFrame.
+Columns = dict[str, Any]
+
 #: County-year columns copied from the state (column -> State attribute).
 STATE_COLUMNS = {
     "urban_population": "urban",
@@ -129,8 +134,8 @@ class Recorder:
     # -- tables -----------------------------------------------------------------------
 
     def county_year(self, ids: dict, table: pd.DataFrame,
-                    lever_masks: Sequence[np.ndarray]) -> pd.DataFrame:
-        """The county × year table (see :data:`COUNTY_YEAR_COLUMNS`)."""
+                    lever_masks: Sequence[np.ndarray]) -> Columns:
+        """The county × year table (see :data:`COUNTY_YEAR_COLUMNS`), column by column."""
         b = self.buffers
         t, n = b["gdp_bn_yuan"].shape
         population = b["urban_population"] + b["rural_population"]
@@ -149,7 +154,7 @@ class Recorder:
         })
         for name, values in b.items():
             cols[name] = values.ravel()
-        return pd.DataFrame({name: cols[name] for name in COUNTY_YEAR_COLUMNS})
+        return {name: cols[name] for name in COUNTY_YEAR_COLUMNS}
 
     def _active_levers(self, masks: Sequence[np.ndarray], n: int) -> pd.Categorical:
         """Ids of the levers acting on each county-year, joined by ';'."""
@@ -164,15 +169,15 @@ class Recorder:
         return _categorical(codes.ravel(), tuple(labels))
 
     def levers_year(self, ids: dict, table: pd.DataFrame, lever_types: Sequence[str],
-                    lever_masks: Sequence[np.ndarray]) -> pd.DataFrame:
+                    lever_masks: Sequence[np.ndarray]) -> Columns:
         """One row per (year, county, active lever) with the lever's intensity weight."""
         if not self.lever_ids:
-            return _empty(LEVERS_YEAR_DTYPES)
+            return empty_columns(LEVERS_YEAR_DTYPES)
         # active[t, j, i]: lever j acts on county i in year t.
         active = (self.lever_weights > 0)[:, :, None] & np.asarray(lever_masks)[None, :, :]
         t, j, i = np.nonzero(active)
         if len(t) == 0:
-            return _empty(LEVERS_YEAR_DTYPES)
+            return empty_columns(LEVERS_YEAR_DTYPES)
         cols: dict[str, Any] = {key: _constant(value, len(t)) for key, value in ids.items()}
         cols.update({
             "year": np.asarray(self.years, dtype=np.int64)[t],
@@ -181,10 +186,10 @@ class Recorder:
             "lever_type": _labels(np.asarray(lever_types, dtype=object), j),
             "weight": self.lever_weights[t, j],
         })
-        return pd.DataFrame({name: cols[name] for name in LEVERS_YEAR_DTYPES})
+        return {name: cols[name] for name in LEVERS_YEAR_DTYPES}
 
-    def region_year(self, ids: dict, table: pd.DataFrame) -> pd.DataFrame:
-        """The region × year table (see :data:`REGION_YEAR_COLUMNS`)."""
+    def region_year(self, ids: dict, table: pd.DataFrame) -> Columns:
+        """The region × year table (see :data:`REGION_YEAR_COLUMNS`), column by column."""
         b = self.buffers
         gdp = b["gdp_bn_yuan"]
         pop = b["urban_population"] + b["rural_population"]
@@ -213,7 +218,7 @@ class Recorder:
             "pilot_gap": (indicators.group_gap(gdp, pop, pilot) if pilot.any() and not
                           pilot.all() else np.full(n, np.nan)),
         })
-        return pd.DataFrame({name: cols[name] for name in REGION_YEAR_COLUMNS})
+        return {name: cols[name] for name in REGION_YEAR_COLUMNS}
 
     def flows(self, ids: dict, table: pd.DataFrame) -> pd.DataFrame:
         """Yearly origin–destination flows (ROC has code 0), if recorded."""
@@ -228,26 +233,26 @@ class Recorder:
                 "migrants": migrants[origin, dest], "investment_bn_yuan": invest[origin, dest],
             }))
         if not parts:
-            return _empty(FLOWS_DTYPES)
+            return pd.DataFrame(empty_columns(FLOWS_DTYPES))
         df = pd.concat(parts, ignore_index=True)
         for key, value in ids.items():
             df[key] = value
         return df[list(FLOWS_DTYPES)]
 
 
-def _empty(dtypes: dict[str, str]) -> pd.DataFrame:
-    """A table without rows whose columns have the types of a filled one.
+def empty_columns(dtypes: dict[str, str]) -> Columns:
+    """The columns of a table without rows, with the types of a filled one.
 
     Typed empty tables keep Parquet schemas equal across runs, so batches of runs
     with and without rows read as one dataset.
     """
     key = tuple(dtypes.items())
-    if key not in _EMPTY:  # building typed columns costs milliseconds; copies do not
-        _EMPTY[key] = pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
-    return _EMPTY[key].copy()
+    if key not in _EMPTY:  # building typed columns costs milliseconds
+        _EMPTY[key] = {c: pd.Series(dtype=t) for c, t in dtypes.items()}
+    return dict(_EMPTY[key])  # the (empty, never modified) columns are shared
 
 
-_EMPTY: dict[tuple, pd.DataFrame] = {}
+_EMPTY: dict[tuple, Columns] = {}
 
 
 @lru_cache(maxsize=256)

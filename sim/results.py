@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import InputError
+from sim.recorder import Columns
 
 TABLES = ("county_year", "region_year", "levers_year", "flows")
 MANIFEST = "manifest.json"
@@ -57,26 +59,33 @@ class Results:
         return out
 
 
-def write_parquet_atomic(table: pd.DataFrame, path: Path) -> None:
+def write_parquet_atomic(table: pd.DataFrame | Columns, path: Path) -> None:
     """Write a table to a temporary file next to ``path``, then rename it.
 
-    The table is encoded in memory and written with one system call: batches
-    write three tables per run, and Arrow's own file writer, with many small
-    writes, took several times longer than the encoding. Text columns are
-    dictionary-encoded and numbers are not (run tables repeat names, rarely
-    numbers). The index is not written.
+    The table is a DataFrame or its columns (see :data:`sim.recorder.Columns`),
+    encoded in memory and written with one system call: batches write three
+    tables per run, and Arrow's own file writer, with many small writes, took
+    several times longer than the encoding. Text columns are dictionary-encoded
+    and numbers are not (run tables repeat names, rarely numbers). The index is
+    not written.
     """
     _write_atomic(parquet_bytes(table), path)
 
 
-def parquet_bytes(table: pd.DataFrame) -> memoryview:
-    """A table encoded as a Parquet file, in memory."""
-    if table.empty:  # every run without levers writes the same empty levers table
-        key = tuple((str(name), str(dtype)) for name, dtype in table.dtypes.items())
+def parquet_bytes(table: pd.DataFrame | Columns) -> memoryview:
+    """A table (DataFrame or columns) encoded as a Parquet file, in memory."""
+    if isinstance(table, pd.DataFrame):
+        if not all(_simple(t) for t in table.dtypes):
+            # Other types (objects, nullable numbers) need pandas' metadata to read back.
+            return _write(pa.Table.from_pandas(table, preserve_index=False))
+        table = dict(table.items())
+    if all(len(values) == 0 for values in table.values()):
+        # Every run without levers writes the same empty levers table.
+        key = tuple((str(name), str(values.dtype)) for name, values in table.items())
         if key not in _EMPTY_PARQUET:
-            _EMPTY_PARQUET[key] = _encode(table)
+            _EMPTY_PARQUET[key] = _write(_arrow_table(table))
         return _EMPTY_PARQUET[key]
-    return _encode(table)
+    return _write(_arrow_table(table))
 
 
 def _simple(dtype: Any) -> bool:
@@ -87,17 +96,36 @@ def _simple(dtype: Any) -> bool:
 _EMPTY_PARQUET: dict[tuple, memoryview] = {}
 
 
-def _encode(table: pd.DataFrame) -> memoryview:
+def _arrow_table(columns: Columns) -> pa.Table:
     # Column by column is faster than pa.Table.from_pandas (no pandas metadata is
-    # built); simple dtypes still read back the same: categoricals as dictionaries,
-    # text as strings, numbers and times as themselves. Others keep the metadata.
-    if not all(_simple(t) for t in table.dtypes):
-        arrow = pa.Table.from_pandas(table, preserve_index=False)
-    else:
-        arrow = pa.Table.from_arrays(
-            [pa.array(col.to_numpy()) if isinstance(col.dtype, np.dtype)
-             and col.dtype.kind in "fiub" else pa.Array.from_pandas(col)
-             for _, col in table.items()], names=[str(c) for c in table.columns])
+    # built); simple types still read back the same: categoricals as dictionaries,
+    # text as strings, numbers and times as themselves.
+    return pa.Table.from_arrays([_arrow_array(values) for values in columns.values()],
+                                names=[str(name) for name in columns])
+
+
+def _arrow_array(values: Any) -> pa.Array:
+    if isinstance(values, pd.Series):
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.array
+        elif isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiub":
+            values = values.to_numpy()
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
+        return pa.array(values)  # NaN stays NaN (not null), as numpy has it
+    if isinstance(values, pd.Categorical):
+        return pa.DictionaryArray.from_arrays(values.codes, _dictionary(values.dtype),
+                                              from_pandas=True)
+    return pa.Array.from_pandas(values)
+
+
+@lru_cache(maxsize=256)
+def _dictionary(dtype: pd.CategoricalDtype) -> pa.Array:
+    # The labels of a categorical type (run ids, names, lever ids) recur in every
+    # table of a run; their Arrow array is built once.
+    return pa.Array.from_pandas(dtype.categories)
+
+
+def _write(arrow: pa.Table) -> memoryview:
     # Dictionary-encode labels only (categoricals and text); numbers rarely repeat,
     # and trying to dictionary-encode them doubles the writing time.
     labels = [f.name for f in arrow.schema

@@ -39,16 +39,30 @@ def run(scenario: Scenario | str | Path, seed: int | None = None,
         :class:`~sim.results.Results` with ``county_year``, ``region_year``,
         ``levers_year``, ``manifest`` (and ``flows``).
     """
+    started = datetime.now(UTC)
+    model = simulate(scenario, seed, deterministic, replicate=replicate,
+                     parameters=parameters, record_flows=record_flows)
+    return results_of(model, started, tables=tables)
+
+
+def simulate(scenario: Scenario | str | Path, seed: int | None = None,
+             deterministic: bool = False, *, replicate: int = 0,
+             parameters: Parameters | dict[str, float] | None = None,
+             record_flows: bool = False) -> CountyModel:
+    """Build a model of a scenario and run it to the end year (arguments as :func:`run`).
+
+    Returns:
+        The finished model; :func:`results_of` makes its tables and manifest.
+    """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if isinstance(parameters, dict):
         parameters = scenario.model_parameters().replace(**parameters)
-    started = datetime.now(UTC)
     model = CountyModel(scenario, seed=seed, replicate=replicate,
                         deterministic=deterministic, parameters=parameters,
                         record_flows=record_flows)
     model.run_model()
-    return results_of(model, started, tables=tables)
+    return model
 
 
 def results_of(model: CountyModel, started: datetime | None = None, *,

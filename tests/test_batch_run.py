@@ -142,15 +142,15 @@ def test_serial_two_processes_and_dask_give_identical_tables(serial, spec, tmp_p
 def test_a_failing_run_is_recorded_and_the_others_complete(spec, serial, tmp_path,
                                                            monkeypatch, capsys):
     target = sim.plan_batch(spec)[6]
-    real_run = execute.run
+    real_run = execute.simulate
 
-    def run(scenario, **kw):
+    def simulate(scenario, **kw):
         if scenario.name == target.scenario_name and kw["seed"] == target.seed \
                 and kw["parameters"] == target.parameters:
             raise RuntimeError("boom\nin two lines")
         return real_run(scenario, **kw)
 
-    monkeypatch.setattr(execute, "run", run)
+    monkeypatch.setattr(execute, "simulate", simulate)
     out = tmp_path / "failing"
     batch = sim.run_batch(spec, out, executor="serial", progress=True)
     assert "8/8" in capsys.readouterr().err  # the progress bar
@@ -168,7 +168,7 @@ def test_a_failing_run_is_recorded_and_the_others_complete(spec, serial, tmp_pat
     assert f"{target.run_id} b replicate {target.replicate} migration_rate=0.06: " \
            "RuntimeError: boom in two lines" in shown
 
-    monkeypatch.setattr(execute, "run", real_run)
+    monkeypatch.setattr(execute, "simulate", real_run)
     before = part_stamps(out, set(runs.index) - {target.run_id})
     resumed = sim.run_batch(spec, out, executor="serial", resume=True, progress=False)
     assert resumed.session["ran"] == 1
@@ -355,14 +355,14 @@ def test_analysis_reads_a_real_batch_store(serial, tmp_path, spec, monkeypatch):
     assert len(rs.region_year) == 8 * 3
     assert "migration_rate" in rs.parameter_columns
 
-    real_run = execute.run
+    real_run = execute.simulate
 
-    def run(scenario, **kw):  # replicate 0 of scenario a fails, at both parameter points
+    def simulate(scenario, **kw):  # replicate 0 of scenario a fails, at both parameter points
         if scenario.name == "a" and kw["replicate"] == 0:
             raise RuntimeError("boom")
         return real_run(scenario, **kw)
 
-    monkeypatch.setattr(execute, "run", run)
+    monkeypatch.setattr(execute, "simulate", simulate)
     failing = sim.run_batch(spec, tmp_path / "f", executor="serial", progress=False)
     assert failing.counts() == {"done": 6, "failed": 2, "missing": 0}
     rs = analysis.read_results(failing.path)

@@ -49,7 +49,7 @@ from sim.batch.store import (
 from sim.errors import InputError
 from sim.provenance import git_commit, versions
 from sim.results import MANIFEST, write_parquet_atomic, write_text_atomic
-from sim.runner import run
+from sim.runner import simulate
 
 #: Columns that identify a run, kept in every part whatever ``output.columns`` says.
 ID_COLUMNS = ("run_id", "scenario", "replicate", "seed")
@@ -96,20 +96,23 @@ def execute_run(spec: RunSpec, out: Path, tables: Sequence[str]) -> dict[str, An
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     try:
-        results = run(spec.scenario, seed=spec.seed, deterministic=spec.deterministic,
-                      replicate=spec.replicate, parameters=spec.parameters or None,
-                      record_flows=spec.record_flows, tables=tables)
-        if results.manifest["run_id"] != spec.run_id:
-            raise RuntimeError(f"run id {results.manifest['run_id']} differs from the "
-                               f"planned {spec.run_id}")
+        model = simulate(spec.scenario, seed=spec.seed, deterministic=spec.deterministic,
+                         replicate=spec.replicate, parameters=spec.parameters or None,
+                         record_flows=spec.record_flows)
+        if model.run_id != spec.run_id:
+            raise RuntimeError(f"run id {model.run_id} differs from the planned {spec.run_id}")
         for table in tables:
-            df = getattr(results, table)
+            # Parts are written from the tables' columns: building DataFrames only
+            # to encode them again cost as much as the encoding.
+            columns = (dict(model.flows().items()) if table == "flows"
+                       else model.table_columns(table))
             if table in spec.keep:
                 wanted = {*ID_COLUMNS, *ROW_KEYS[table], *spec.keep[table]}
-                df = df[[c for c in df.columns if c in wanted]]
+                columns = {c: v for c, v in columns.items() if c in wanted}
+            rows = len(next(iter(columns.values())))
             for name, value in spec.design_values.items():
-                df[name] = float(value)
-            write_parquet_atomic(df, part_path(out, table, spec.run_id))
+                columns[name] = np.full(rows, float(value))
+            write_parquet_atomic(columns, part_path(out, table, spec.run_id))
         status, error = "done", None
     except Exception as err:  # a failed run is recorded and the batch goes on
         remove_parts(out, tables, spec.run_id)
