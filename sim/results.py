@@ -127,12 +127,16 @@ def _dictionary(dtype: pd.CategoricalDtype) -> pa.Array:
 
 def _write(arrow: pa.Table) -> memoryview:
     # Dictionary-encode labels only (categoricals and text); numbers rarely repeat,
-    # and trying to dictionary-encode them doubles the writing time.
+    # and trying to dictionary-encode them doubles the writing time. Min/max
+    # statistics, which let readers skip parts by a filter, are kept for labels
+    # and whole numbers (run ids, years, codes), the columns filters name.
     labels = [f.name for f in arrow.schema
               if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)
               or pa.types.is_large_string(f.type)]
+    keys = labels + [f.name for f in arrow.schema if pa.types.is_integer(f.type)]
     sink = pa.BufferOutputStream()
-    pq.write_table(arrow, sink, use_dictionary=labels or False)
+    pq.write_table(arrow, sink, use_dictionary=labels or False,
+                   write_statistics=keys or False)
     return memoryview(sink.getvalue())
 
 

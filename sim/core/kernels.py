@@ -26,6 +26,8 @@ class Kernels:
         investment_from_roc: (N,) exp(−ω τ_Rj).
         diffusion: (N, N) exp(−θ τ_ij) with a zero diagonal, rows summing to 1
             (eq. 9).
+        diffusion_row_sums: (N,) Σ_j of ``diffusion`` (1, or 0 for a county
+            without neighbours).
         commuting: (N, N) exp(−θ_c τ_ij) off the diagonal and 1 on it: how much
             of the jobs of j a resident of i can reach (eq. 5j).
     """
@@ -36,6 +38,7 @@ class Kernels:
     investment: np.ndarray
     investment_from_roc: np.ndarray
     diffusion: np.ndarray
+    diffusion_row_sums: np.ndarray
     commuting: np.ndarray
 
 
@@ -91,5 +94,6 @@ def _build(travel_time: np.ndarray, params: Parameters) -> Kernels:
         investment=investment,
         investment_from_roc=np.exp(-params.investment_time_decay_per_h * travel_time[n, :n]),
         diffusion=diffusion,
+        diffusion_row_sums=diffusion.sum(axis=1),
         commuting=commuting,
     )

@@ -27,7 +27,7 @@ def destination_utility(income: np.ndarray, services: np.ndarray, amenity: np.nd
     """
     return (income_weight * np.log(income) + services_weight * np.log(services)
             + amenity_weight * amenity - crowding_weight * crowding
-            + size_weight * np.log(size / size.mean()) + bonus)
+            + size_weight * np.log(size * (size.size / size.sum())) + bonus)
 
 
 def commuting_income(income: np.ndarray, population: np.ndarray,

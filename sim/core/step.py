@@ -11,6 +11,7 @@ import numpy as np
 from sim.core import amenities, demography, investment, knowledge, migration, production
 from sim.core import land as construction
 from sim.core.kernels import Kernels
+from sim.core.production import TINY
 from sim.core.state import Constants, Policy, State, YearFlows
 from sim.parameters import Parameters
 
@@ -112,8 +113,8 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
     # (eq. 5k); natural change keeps the urban share after migration.
     urban_m, rural_m = demography.settle_migrants(
         urban, rural, out_migration, in_migration, p.migrant_urban_bias)
-    scale = np.divide(new_pop, after_migration, out=np.zeros_like(pop),
-                      where=after_migration > 0)
+    # (An emptied county has no births or deaths either: 0 / TINY = 0.)
+    scale = new_pop / np.maximum(after_migration, TINY)
     new_urban, new_rural = urban_m * scale, rural_m * scale
 
     # 8. Urbanisation.
@@ -126,7 +127,8 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
     # 9. Knowledge diffusion and structural change; construction land grows.
     tfp = knowledge.diffuse(state.tfp, kernels.diffusion, p.tfp_growth, policy.tfp_boost,
                             scratch=scratch, spillover=p.knowledge_spillover,
-                            multiplier=policy.spillover_multiplier)
+                            multiplier=policy.spillover_multiplier,
+                            row_sums=kernels.diffusion_row_sums)
     decline = np.maximum(1.0 - p.primary_share_decline - policy.sector_shift, 0.0)
     land = construction.grow_land(state.land, const.area_km2, p.land_quota_growth,
                                   policy.protected_share, policy.land_quota_extra,
