@@ -89,6 +89,19 @@ def test_urban_metrics_are_in_percentage_points():
     assert m["sign"] == 1.0
 
 
+def test_a_predictor_of_no_change_has_no_sign_and_no_ranking():
+    # Natural change keeps every urban share: U·f / (P·f) differs from U / P only by
+    # rounding, which must neither count as a direction nor be ranked.
+    pop, urban = np.array([300.0, 700.0, 1100.0]), np.array([100.0, 300.0, 1100.0])
+    factor = np.array([1.1, 0.7, 1.3])
+    m = metrics.urban_metrics(pop, urban, pop, np.array([130.0, 300.0, 1100.0]),
+                              pop * factor, urban * factor)
+    # Observed changes +10 pp, 0, 0 (the last fully urban); predicted 0, 0 (7e-15
+    # by rounding) and 0: the last two agree.
+    assert m["sign"] == pytest.approx(2 / 3)
+    assert math.isnan(m["spearman"])
+
+
 # --- baselines by hand on a tiny constructed region ---------------------------------
 
 POP = np.array([100.0, 200.0, 300.0])

@@ -42,12 +42,28 @@ GDP_METRICS = {
 }
 
 
+#: Changes (log growth, percentage points) smaller than this count as none.
+ZERO = 1e-9
+
+
+def _sign(values: np.ndarray) -> np.ndarray:
+    """−1, 0 or 1; changes smaller than :data:`ZERO` count as none.
+
+    A fully urban district has no urban-share change, observed or predicted, but
+    its predicted change is a rounding residue of ±1e-16 whose sign would flip
+    with any reordering of the arithmetic.
+    """
+    return np.sign(np.where(np.abs(values) < ZERO, 0.0, values))
+
+
 def _fit(observed: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     """R², RMSE, Spearman, sign agreement and bias of predicted vs observed values."""
     err = predicted - observed
     ss_tot = float(((observed - observed.mean()) ** 2).sum())
     ss_res = float((err**2).sum())
-    if np.ptp(predicted) == 0 or np.ptp(observed) == 0:
+    # A predictor of no differences (natural change: no urban-share change) has
+    # no ranking, only rounding residues of ±1e-16 that Spearman would rank.
+    if np.ptp(predicted) < ZERO or np.ptp(observed) < ZERO:
         rho = math.nan
     else:
         rho = float(spearmanr(observed, predicted).statistic)
@@ -55,7 +71,7 @@ def _fit(observed: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
         "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else math.nan,
         "rmse": math.sqrt(ss_res / len(err)),
         "spearman": rho,
-        "sign": float((np.sign(observed) == np.sign(predicted)).mean()),
+        "sign": float((_sign(observed) == _sign(predicted)).mean()),
         "bias": float(err.mean()),
     }
 
