@@ -44,6 +44,8 @@ import pandas as pd
 
 import sim
 import sim.batch.spec
+import sim.runner
+from sim.results import write_parquet_atomic
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 
@@ -93,6 +95,23 @@ def batch_run(batch: sim.BatchSpec, root: Path, **kw) -> tuple[float, float, flo
     return wall / n, steady_rate(result.runs), (cpu_seconds() - c0) / n, parent / n
 
 
+def parts_writer(root: Path):
+    """A function returning the CPU seconds to encode and write one run's three
+    Parquet parts, averaged over ``repeat`` writes."""
+    model = sim.runner.simulate(BASELINE, seed=1)
+    columns = {t: model.table_columns(t) for t in ("county_year", "region_year", "levers_year")}
+    folder = root / "parts"
+    folder.mkdir()
+
+    def seconds(repeat: int = 30) -> float:
+        c0 = cpu_seconds(resource.RUSAGE_SELF)
+        for _ in range(repeat):
+            for table, cols in columns.items():
+                write_parquet_atomic(cols, folder / f"{table}.parquet")
+        return (cpu_seconds(resource.RUSAGE_SELF) - c0) / repeat
+    return seconds
+
+
 def steady_rate(runs: pd.DataFrame) -> float:
     """Runs/s after warm-up: runs finished after the first 10% of finishes, per second."""
     ends = sorted((runs["started"] + pd.to_timedelta(runs["seconds"], unit="s"))
@@ -113,16 +132,17 @@ def throughput(args: argparse.Namespace, root: Path) -> None:
           f"CPUs; {time.strftime('%Y-%m-%d %H:%M')}; load average before: "
           f"{os.getloadavg()[0]:.2f}\n")
     sim.run(BASELINE, seed=0)  # warm-up: data, network, caches of this process
-    bare, serial, region_only = [], [], []
-    per_round = max(10, n // args.rounds)
+    bare, serial, parts = [], [], []
+    per_round = 60
+    write_parts = parts_writer(root)
     for i in range(args.rounds):
         b = spec(per_round, seed=100 + i)
         bare.append(bare_loop(b))
         serial.append(batch_run(b, root, executor="serial")[0:3:2])
-        region_only.append(batch_run(spec(per_round, seed=100 + i, tables=("region_year",)),
-                                     root, executor="serial")[0:3:2])
-    (w_bare, c_bare), (w_serial, c_serial), (_, c_region) = (
-        tuple(min(x) for x in zip(*runs, strict=True)) for runs in (bare, serial, region_only))
+        parts.append(write_parts())
+    (w_bare, c_bare), (w_serial, c_serial) = (
+        tuple(min(x) for x in zip(*runs, strict=True)) for runs in (bare, serial))
+    parts = min(parts)
     print(f"bare sim.run loop (this process)        : {1 / w_bare:6.1f} runs/s, "
           f"{1000 * w_bare:5.1f} ms wall, {1000 * c_bare:5.1f} ms CPU per run "
           f"(best of {args.rounds} rounds of {per_round})")
@@ -130,9 +150,9 @@ def throughput(args: argparse.Namespace, root: Path) -> None:
           f"{1000 * w_serial:5.1f} ms wall, {1000 * c_serial:5.1f} ms CPU per run")
     print(f"batch-layer overhead                    : {100 * (w_serial / w_bare - 1):+6.1f}% "
           f"wall, {100 * (c_serial / c_bare - 1):+6.1f}% CPU   (goal ≤ 20%)")
-    print(f"  of which writing county_year, levers_year: {1000 * (c_serial - c_region):5.1f} ms "
-          f"CPU per run; the rest (region_year part, runs table, manifest, dispatch): "
-          f"{1000 * (c_region - c_bare):5.1f} ms ({100 * (c_region / c_bare - 1):+.1f}%)\n")
+    print(f"  of which encoding and writing a run's three Parquet parts: {1000 * parts:4.1f} ms "
+          f"CPU; the rest (runs table, manifest, dispatch, less the DataFrames that sim.run "
+          f"builds and a batch does not): {1000 * (c_serial - c_bare - parts):+5.1f} ms\n")
 
     rates = {}
     configs = [("1 local process", {"executor": "processes", "workers": 1}),
@@ -208,8 +228,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300,
                         help="runs per executor configuration (default 300)")
-    parser.add_argument("--rounds", type=int, default=5,
-                        help="alternating rounds of bare loop and serial batch")
+    parser.add_argument("--rounds", type=int, default=10,
+                        help="alternating rounds of bare loop and serial batch, each of "
+                             "60 runs (default 10: the machine's speed varies by ±20%% "
+                             "from minute to minute)")
     parser.add_argument("--repeat", type=int, default=2,
                         help="runs of each executor configuration (the best counts)")
     parser.add_argument("--memory", action="store_true",

@@ -182,30 +182,40 @@ def per_agent(region: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=20,
+                        help="runs per timing (default 20; the floor 10× as many)")
+    parser.add_argument("--rounds", type=int, default=7,
+                        help="interleaved rounds; each function keeps its best (default 7)")
     args = parser.parse_args()
     r = args.repeat
-    print(f"countysim {sim.__version__}; 2010→2025 (15 simulated years); best of 5 rounds "
-          f"of {r} runs after a warm-up\n")
+    print(f"countysim {sim.__version__}; 2010→2025 (15 simulated years); best of "
+          f"{args.rounds} interleaved rounds of {r} runs after a warm-up\n")
     start = time.perf_counter()
     full_run("ccec", True)()
     print(f"first run in a fresh process (data, network, caches): "
           f"{1000 * (time.perf_counter() - start):7.1f} ms")
-    results = {}
-    for region in ("ccec", "sichuan_chongqing"):
-        for det in (True, False):
-            fn = full_run(region, det)
-            fn()
-            results[region, det] = timed(fn, r)
-    tables = {}
-    for region in ("ccec", "sichuan_chongqing"):
-        fn = with_tables(region, True)
+    # Every measured function, warmed up once. The machine's speed drifts by tens of
+    # per cent over seconds (a shared virtual machine), so the functions are timed
+    # in interleaved rounds and each keeps its best round: a slow spell then hits
+    # all of them alike instead of whichever happened to run during it.
+    functions = {("full", region, det): full_run(region, det)
+                 for region in ("ccec", "sichuan_chongqing") for det in (True, False)}
+    functions.update({("tables", region): with_tables(region, True)
+                      for region in ("ccec", "sichuan_chongqing")})
+    functions["floor"] = numpy_floor("ccec")
+    functions["per-agent"] = per_agent("ccec")
+    calls = {key: r for key in functions}
+    calls["floor"], calls["per-agent"] = r * 10, 1
+    for fn in functions.values():
         fn()
-        tables[region] = timed(fn, r)
-    floor_fn = numpy_floor("ccec")
-    floor_fn()
-    floor = timed(floor_fn, r * 10)
-    naive = timed(per_agent("ccec"), 1, rounds=3)
+    best = dict.fromkeys(functions, float("inf"))
+    for _ in range(args.rounds):
+        for key, fn in functions.items():
+            best[key] = min(best[key], timed(fn, calls[key], rounds=1))
+    results = {(region, det): best["full", region, det]
+               for region in ("ccec", "sichuan_chongqing") for det in (True, False)}
+    tables = {region: best["tables", region] for region in ("ccec", "sichuan_chongqing")}
+    floor, naive = best["floor"], best["per-agent"]
     mode = {True: "deterministic", False: "stochastic"}
     for (region, det), sec in results.items():
         print(f"full model, {region:<17} {mode[det]:<13}: {1000 * sec:7.1f} ms per run")
