@@ -31,6 +31,7 @@ from itertools import pairwise
 import networkx as nx
 import numpy as np
 import pandas as pd
+from cachetools import LRUCache
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import Delaunay
@@ -442,9 +443,10 @@ def _link_candidates(geo: _Geometry, changes: NetworkChanges) -> pd.DataFrame:
 #: Shortest paths by graph (the candidate edges, their base times, which are
 #: active, which time factors apply). Batches of runs share networks (replicates,
 #: scenarios that leave the network alone), so each graph is solved once per
-#: process, and each region's view of it is cut once. 32 × 329² floats ≈ 28 MB.
-_PATHS: dict[tuple, _Paths] = {}
-_PATHS_SIZE = 32
+#: process, and each region's view of it is cut once. A run meets a new graph
+#: almost every year and batches alternate scenarios, so the least recently used
+#: are dropped beyond 64 MB (≈ 37 graphs of 329 nodes with their region views).
+_PATHS: LRUCache = LRUCache(maxsize=64 * 2**20, getsizeof=lambda paths: 2 * paths.dist.nbytes)
 
 
 @dataclass(eq=False)
@@ -457,8 +459,6 @@ class _Paths:
 
 def _remember(key: tuple, dist: np.ndarray) -> _Paths:
     dist.flags.writeable = False
-    if len(_PATHS) >= _PATHS_SIZE:
-        _PATHS.pop(next(iter(_PATHS)))
     paths = _PATHS[key] = _Paths(dist=dist, regions={})
     return paths
 
