@@ -85,3 +85,42 @@ def group_gap(gdp: np.ndarray, population: np.ndarray, member: np.ndarray) -> np
     inside = gdp[..., member].sum(axis=-1) / population[..., member].sum(axis=-1)
     outside = gdp[..., ~member].sum(axis=-1) / population[..., ~member].sum(axis=-1)
     return np.log(inside / outside)
+
+
+def region_summary(gdp: np.ndarray, population: np.ndarray, urban: np.ndarray,
+                   groups: np.ndarray, core: np.ndarray, pilot: np.ndarray, *,
+                   group_name: str = "groups") -> dict[str, np.ndarray]:
+    """The region-year indicators of (years × N) county arrays, one value per year.
+
+    Args:
+        gdp: bn yuan per county.
+        population: persons per county.
+        urban: urban persons per county.
+        groups: (N,) labels that split Theil into within and between parts.
+        core: (N,) True for the core districts.
+        pilot: (N,) True for the pilot counties.
+        group_name: names the within/between Theil columns (e.g. ``province``).
+
+    Returns:
+        population, gdp_bn_yuan, gdp_per_capita_yuan (yuan), urbanisation_rate,
+        theil, theil_within_<group_name>, theil_between_<group_name>, gini, cv,
+        core_share and pilot_gap (NaN unless there are pilots and non-pilots).
+    """
+    gdp = np.asarray(gdp, dtype=float)
+    population = np.asarray(population, dtype=float)
+    total_pop, total_gdp = population.sum(axis=-1), gdp.sum(axis=-1)
+    within, between = theil_decomposition(gdp, population, groups)
+    return {
+        "population": total_pop,
+        "gdp_bn_yuan": total_gdp,
+        "gdp_per_capita_yuan": total_gdp * 1e9 / total_pop,
+        "urbanisation_rate": np.asarray(urban, dtype=float).sum(axis=-1) / total_pop,
+        "theil": within + between,
+        f"theil_within_{group_name}": within,
+        f"theil_between_{group_name}": between,
+        "gini": gini(gdp, population),
+        "cv": coefficient_of_variation(gdp, population),
+        "core_share": population[..., core].sum(axis=-1) / total_pop,
+        "pilot_gap": (group_gap(gdp, population, pilot) if pilot.any() and not pilot.all()
+                      else np.full(np.shape(total_gdp), np.nan)),
+    }

@@ -191,32 +191,17 @@ class Recorder:
     def region_year(self, ids: dict, table: pd.DataFrame) -> Columns:
         """The region × year table (see :data:`REGION_YEAR_COLUMNS`), column by column."""
         b = self.buffers
-        gdp = b["gdp_bn_yuan"]
-        pop = b["urban_population"] + b["rural_population"]
-        total_pop, total_gdp = pop.sum(axis=1), gdp.sum(axis=1)
-        province = table["province_en"].to_numpy()
-        core = table["is_core"].to_numpy()
-        pilot = table["is_pilot"].to_numpy()
-        within, between = indicators.theil_decomposition(gdp, pop, province)
-        n = len(self.years)
-        cols: dict[str, Any] = {key: _constant(value, n) for key, value in ids.items()}
-        cols.update({
+        summary = indicators.region_summary(
+            b["gdp_bn_yuan"], b["urban_population"] + b["rural_population"],
+            b["urban_population"], table["province_en"].to_numpy(),
+            table["is_core"].to_numpy(), table["is_pilot"].to_numpy(), group_name="province")
+        cols: dict[str, Any] = {key: _constant(value, len(self.years))
+                                for key, value in ids.items()}
+        cols.update(summary, **{
             "year": np.asarray(self.years, dtype=np.int64),
-            "population": total_pop,
             "births": _sum(b["births"]),
             "deaths": _sum(b["deaths"]),
             "roc_net_migration": _sum(b["roc_in_migration"]) - _sum(b["roc_out_migration"]),
-            "gdp_bn_yuan": total_gdp,
-            "gdp_per_capita_yuan": total_gdp * BN / total_pop,
-            "urbanisation_rate": b["urban_population"].sum(axis=1) / total_pop,
-            "theil": within + between,
-            "theil_within_province": within,
-            "theil_between_province": between,
-            "gini": indicators.gini(gdp, pop),
-            "cv": indicators.coefficient_of_variation(gdp, pop),
-            "core_share": pop[:, core].sum(axis=1) / total_pop,
-            "pilot_gap": (indicators.group_gap(gdp, pop, pilot) if pilot.any() and not
-                          pilot.all() else np.full(n, np.nan)),
         })
         return {name: cols[name] for name in REGION_YEAR_COLUMNS}
 

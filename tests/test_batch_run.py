@@ -176,17 +176,8 @@ def test_a_failing_run_is_recorded_and_the_others_complete(spec, serial, tmp_pat
     assert_same_tables(serial, resumed)
 
 
-def test_resume_after_ctrl_c_runs_only_what_is_missing(spec, serial, tmp_path, monkeypatch):
-    calls: list[str] = []
-    real = execute.execute_run
-
-    def interrupted_after_3(run_spec, out, tables):
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        calls.append(run_spec.run_id)
-        return real(run_spec, out, tables)
-
-    monkeypatch.setattr(execute, "execute_run", interrupted_after_3)
+def test_resume_after_ctrl_c_runs_only_what_is_missing(spec, serial, tmp_path, record_runs):
+    calls = record_runs(interrupt_after=3)
     out = tmp_path / "interrupted"
     with pytest.raises(KeyboardInterrupt):
         sim.run_batch(spec, out, executor="serial", progress=False)
@@ -196,9 +187,7 @@ def test_resume_after_ctrl_c_runs_only_what_is_missing(spec, serial, tmp_path, m
     assert set(partial.region_year["run_id"]) == set(first)
     stamps = part_stamps(out, first)
 
-    calls.clear()
-    monkeypatch.setattr(execute, "execute_run", lambda r, o, t: (calls.append(r.run_id),
-                                                                  real(r, o, t))[1])
+    calls = record_runs()
     resumed = sim.run_batch(spec, out, executor="serial", resume=True, progress=False)
     assert sorted(calls) == sorted(set(resumed.runs["run_id"]) - set(first))
     assert part_stamps(out, first) == stamps

@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT, SCENARIOS
 
 import sim
-from sim.batch import BatchSpec, execute, plan_batch
+from sim.batch import BatchSpec, plan_batch
 from sim.cli import main
 from sim.errors import InputError
 from sim.sensitivity import (
@@ -174,23 +174,14 @@ def test_same_seed_same_design_other_seed_other_design():
     assert not np.array_equal(a.design.x, c.design.x)
 
 
-def test_resume_after_interruption_gives_the_same_indices(unused, tmp_path, monkeypatch):
-    real = execute.execute_run
-    calls = []
-
-    def interrupted(spec, out, tables):
-        if len(calls) == 30:
-            raise KeyboardInterrupt
-        calls.append(spec.run_id)
-        return real(spec, out, tables)
-
-    monkeypatch.setattr(execute, "execute_run", interrupted)
+def test_resume_after_interruption_gives_the_same_indices(unused, tmp_path, record_runs):
+    record_runs(interrupt_after=30)
     out = tmp_path / "again"
     with pytest.raises(KeyboardInterrupt):
         run_sensitivity(spec_from_data(SPEC), out, executor="serial", progress=False,
                         figures=False)
     assert sim.load_batch(out / "batch").counts()["done"] == 30
-    monkeypatch.setattr(execute, "execute_run", real)
+    record_runs()  # no more interruptions
     with pytest.raises(InputError, match="not empty; add --resume"):
         run_sensitivity(spec_from_data(SPEC), out, executor="serial", progress=False)
     again = run_sensitivity(spec_from_data(SPEC), out, executor="serial", resume=True,

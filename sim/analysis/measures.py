@@ -71,23 +71,12 @@ def region_indicators(county_year: pd.DataFrame, groups: str = "province") -> pd
                          "as province or is_pilot")
     keys, a, codes = county_blocks(
         county_year, ["gdp_bn_yuan", "population", "urban_population", groups, "is_pilot"])
-    gdp, pop = a["gdp_bn_yuan"].astype(float), a["population"].astype(float)
-    within, between = indicators.theil_decomposition(gdp, pop, a[groups][0])
-    pilot = a["is_pilot"][0].astype(bool)
-    core = np.isin(codes, CORE_CODES)
+    summary = indicators.region_summary(
+        a["gdp_bn_yuan"], a["population"], a["urban_population"], a[groups][0],
+        np.isin(codes, CORE_CODES), a["is_pilot"][0].astype(bool), group_name=groups)
     out = keys.copy()
-    out["population"] = pop.sum(axis=1)
-    out["gdp_bn_yuan"] = gdp.sum(axis=1)
-    out["gdp_per_capita_yuan"] = 1e9 * out["gdp_bn_yuan"] / out["population"]
-    out["urbanisation_rate"] = a["urban_population"].sum(axis=1) / out["population"]
-    out["theil"] = indicators.theil(gdp, pop)
-    out[f"theil_within_{groups}"] = within
-    out[f"theil_between_{groups}"] = between
-    out["gini"] = indicators.gini(gdp, pop)
-    out["cv"] = indicators.coefficient_of_variation(gdp, pop)
-    out["core_share"] = pop[:, core].sum(axis=1) / out["population"]
-    out["pilot_gap"] = (indicators.group_gap(gdp, pop, pilot) if pilot.any() and not
-                        pilot.all() else np.nan)
+    for name, values in summary.items():
+        out[name] = values
     return out
 
 
