@@ -111,7 +111,7 @@ def levers_page() -> str:
         "Every lever has `id`, `type`, `description`, `targets` (see `docs/scenarios.md`),",
         "`start_year`, `end_year` (inclusive, optional) and `ramp_years` (intensity rises",
         "linearly to full over that many years; connectivity changes are discrete and",
-        "ignore it). Intensities below are the per-lever fields. Defaults are",
+        "do not take it). Intensities below are the per-lever fields. Defaults are",
         "**illustrative**: the sources of the pilot programme give directions, not sizes.",
         "Levers compose: effects on one county add up (multipliers multiply).",
     ]
@@ -154,12 +154,13 @@ def _connectivity_details() -> list[str]:
     return lines
 
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+#: The scenario folder of a source checkout (the examples; the explorer's fallback).
+REPO_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
 
 def _example(lever_type: str) -> str:
     """The ``[[levers]]`` block of ``scenarios/<type>.toml``, if the file exists."""
-    path = SCENARIOS / f"{lever_type}.toml"
+    path = REPO_SCENARIOS / f"{lever_type}.toml"
     if not path.is_file():
         return ""
     text = path.read_text(encoding="utf-8")

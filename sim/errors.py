@@ -11,9 +11,16 @@ from __future__ import annotations
 
 
 class InputError(ValueError):
-    """A problem with user input, described in one actionable line."""
+    """A problem with user input, described in one actionable line.
+
+    Attributes:
+        message: the line without the file label (what to show where the file
+            is already known, or is not one).
+        source: the file (or other input) it is about, if any.
+    """
 
     def __init__(self, message: str, *, source: str | None = None) -> None:
+        self.message = message
         self.source = source
         super().__init__(f"{source}: {message}" if source else message)
 

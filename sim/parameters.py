@@ -11,14 +11,15 @@ values shipped in ``sim/data/calibrated_parameters.toml`` when that file exists.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from sim.errors import InputError
 from sim.sources import data_file
+from sim.tomlfile import read_toml
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,12 +296,8 @@ class Parameters:
 
     def replace(self, **overrides: float) -> Parameters:
         """Return a copy with some values replaced (names and values are checked)."""
-        unknown = sorted(set(overrides) - set(self.specs()))
-        if unknown:
-            raise InputError(
-                f"unknown parameter '{unknown[0]}'; known parameters: "
-                + ", ".join(self.specs())
-            )
+        for name in sorted(overrides):
+            check_parameter_name(name)
         return dataclasses.replace(self, **overrides)
 
     def to_dict(self) -> dict[str, float]:
@@ -321,6 +318,43 @@ def _specs() -> dict[str, ParameterSpec]:
     return out
 
 
+#: What :func:`parameter_hint` suggests when no parameter name is close.
+PARAMETER_LIST_HINT = "see docs/parameters.md for the list"
+
+
+def parameter_hint(name: str, otherwise: str = PARAMETER_LIST_HINT) -> str | None:
+    """What to tell a user who wrote ``name`` for a parameter (None if it is one).
+
+    Returns:
+        None for a known parameter; else ``did you mean '<closest name>'?``, or
+        ``otherwise`` when no name is close.
+    """
+    specs = _specs()
+    if name in specs:
+        return None
+    close = difflib.get_close_matches(name, list(specs), n=1)
+    return f"did you mean '{close[0]}'?" if close else otherwise
+
+
+def check_parameter_name(name: str, field: str | None = None, *, source: str | None = None,
+                         otherwise: str = PARAMETER_LIST_HINT) -> None:
+    """Raise :class:`~sim.errors.InputError` unless ``name`` is a parameter.
+
+    Args:
+        name: the name to check.
+        field: where the name is written (e.g. ``sweep.migraton_rate``); the
+            message is then ``<field>: unknown parameter; did you mean '…'?``,
+            else ``unknown parameter '<name>'; did you mean '…'?``.
+        source: the file, for the message.
+        otherwise: the hint when no parameter name is close.
+    """
+    hint = parameter_hint(name, otherwise)
+    if hint is None:
+        return
+    what = f"{field}: unknown parameter" if field else f"unknown parameter '{name}'"
+    raise InputError(f"{what}; {hint}", source=source)
+
+
 CALIBRATED_FILE = "calibrated_parameters.toml"
 
 
@@ -330,9 +364,7 @@ def calibrated_values() -> dict[str, float]:
     path = data_file(CALIBRATED_FILE)
     if not path.is_file():
         return {}
-    with path.open("rb") as fh:
-        doc = tomllib.load(fh)
-    return dict(doc.get("parameters", {}))
+    return dict(read_toml(path, "calibrated parameter file").get("parameters", {}))
 
 
 @cache

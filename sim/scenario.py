@@ -12,9 +12,11 @@ file, the field path, the bad value and what is allowed.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
+import itertools
 import json
+import types
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.errors import FieldError, InputError
 from sim.levers import LEVER_TYPES, AnyLever
-from sim.parameters import Parameters, default_parameters
+from sim.parameters import Parameters, default_parameters, parameter_hint
 from sim.region import FIRST_YEAR, LAST_YEAR
 from sim.tomlfile import read_toml
 
@@ -77,12 +79,10 @@ class Scenario(BaseModel):
                     f"levers[{i}].start_year",
                     f"{lever.start_year} is outside the run ({self.start_year}–"
                     f"{self.end_year})")
-        unknown = sorted(set(self.parameters) - set(Parameters.specs()))
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], list(Parameters.specs()), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else (
-                "; see docs/parameters.md for the list")
-            raise FieldError(f"parameters.{unknown[0]}", f"unknown parameter{hint}")
+        for name in sorted(self.parameters):
+            hint = parameter_hint(name)
+            if hint is not None:
+                raise FieldError(f"parameters.{name}", f"unknown parameter; {hint}")
         defaults = default_parameters()
         for name, value in self.parameters.items():
             try:
@@ -192,16 +192,26 @@ def _read_with_parents(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
 
 
 def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """The child's fields over the parent's, with ``parameters`` and ``levers`` combined.
+
+    Only a table of parameters and a list of levers are combined; a value of
+    another kind is kept (the parent's first) for validation to report.
+    """
     merged = {**parent, **child}
-    merged["parameters"] = {**parent.get("parameters", {}), **child.get("parameters", {})}
-    # A child lever replaces the parent's lever of the same id; duplicates within
-    # one file are left for validation to report.
-    child_levers = child.get("levers", [])
-    child_ids = {lever.get("id") for lever in child_levers if isinstance(lever, dict)}
-    inherited = [lever for lever in parent.get("levers", []) if lever.get("id") not in child_ids]
-    merged["levers"] = inherited + list(child_levers)
-    if "description" not in child:
-        merged["description"] = parent.get("description", "")
+    params = (parent.get("parameters", {}), child.get("parameters", {}))
+    if all(isinstance(p, dict) for p in params):
+        merged["parameters"] = {**params[0], **params[1]}
+    elif not isinstance(params[0], dict):
+        merged["parameters"] = params[0]
+    levers = (parent.get("levers", []), child.get("levers", []))
+    if all(isinstance(v, list) for v in levers):
+        # A child lever replaces the parent's lever of the same id; duplicates within
+        # one file (and entries that are not tables) are left for validation to report.
+        child_ids = {lever.get("id") for lever in levers[1] if isinstance(lever, dict)}
+        merged["levers"] = [lever for lever in levers[0] if not (
+            isinstance(lever, dict) and lever.get("id") in child_ids)] + levers[1]
+    elif not isinstance(levers[0], list):
+        merged["levers"] = levers[0]
     return merged
 
 
@@ -243,15 +253,47 @@ def _path(loc: list) -> str:
 
 
 def _allowed(loc: list, data: dict[str, Any]) -> list[str]:
-    """Field names allowed at the location of an unknown field."""
-    model: type[BaseModel] = Scenario
-    if len(loc) >= 3 and loc[0] == "levers" and isinstance(loc[1], int):
-        try:
-            model = LEVER_TYPES[data["levers"][loc[1]]["type"]]
-        except (KeyError, IndexError, TypeError):
-            pass
-        if len(loc) >= 4 and loc[2] in {"targets", "sellers", "buyers", "donors"}:
-            from sim.targets import TargetSpec
+    """Field names allowed at the location of an unknown field (``loc`` ends with it).
 
-            model = TargetSpec
+    Walks the path through the models: a field's annotation gives the model of
+    its value (``tuple[X, ...]`` and ``X | None`` give ``X``; the lever union
+    gives the class of the entry's ``type``).
+    """
+    model: type[BaseModel] = Scenario
+    value: Any = data
+    path = loc[:-1]
+    for k, part in enumerate(path):
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        value = value.get(part) if isinstance(value, dict) else None
+        for index in itertools.takewhile(lambda p: isinstance(p, int), path[k + 1:]):
+            value = value[index] if isinstance(value, list | tuple) and index < len(value) else None
+        inner = _model_of(field.annotation, value) if field is not None else None
+        if inner is None:
+            break
+        model = inner
     return [name for name, f in model.model_fields.items() if not f.exclude]
+
+
+def _model_of(annotation: Any, value: Any) -> type[BaseModel] | None:
+    """The model a value of ``annotation`` is validated by (None if not a model)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated or (origin is tuple and args[-1:] == (Ellipsis,)):
+        return _model_of(args[0], value)
+    if origin in (typing.Union, types.UnionType):
+        models = [m for m in (_model_of(a, value) for a in args) if m is not None]
+        if len(models) > 1:  # a union tagged by ``type``: the levers
+            tag = value.get("type") if isinstance(value, dict) else None
+            models = [m for m in models if tag in _tags(m)]
+        return models[0] if len(models) == 1 else None
+    return None
+
+
+def _tags(model: type[BaseModel]) -> tuple[Any, ...]:
+    """The values of a model's ``type`` literal (empty if it has none)."""
+    field = model.model_fields.get("type")
+    return typing.get_args(field.annotation) if field is not None else ()

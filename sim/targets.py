@@ -95,8 +95,16 @@ class TargetSpec(BaseModel):
 
         Raises:
             InputError: for unknown or ambiguous names (with suggestions), or a
-                selection that contains no county of the region.
+                selection that contains no county of the region
+                (:meth:`empty_message`).
         """
+        mask = self.select(region, travel_time)
+        if not mask.any():
+            raise InputError(self.empty_message(region))
+        return mask
+
+    def select(self, region: Region, travel_time: np.ndarray | None = None) -> np.ndarray:
+        """The (N,) boolean mask of selected counties, which may be empty (see :meth:`resolve`)."""
         t = region.table
         mask = np.zeros(region.n, dtype=bool)
         if self.all:
@@ -121,10 +129,15 @@ class TargetSpec(BaseModel):
             mask = (mask & in_province) if self._has_selector() else in_province.copy()
         for ref in self.exclude:
             mask[county_index(region, ref)] = False
-        if not mask.any():
-            raise InputError(f"targets ({self.describe()}) select no county of region "
-                             f"'{region.name}'")
         return mask
+
+    def empty_message(self, region: Region) -> str:
+        """The error when the selection holds no county of ``region``.
+
+        Levers that derive a selection the user did not write (see
+        :meth:`sim.levers.base.Lever.target_fields`) override it to say why it is empty.
+        """
+        return f"targets ({self.describe()}) select no county of region '{region.name}'"
 
     def _has_selector(self) -> bool:
         return bool(self.all or self.pilots or self.ccec or self.border or self.counties

@@ -103,6 +103,9 @@ def test_shown_ranges_are_the_ones_validation_enforces(lever_type):
         if lever_type == "connectivity":
             entry.setdefault("open_lines", [{"line": "Chengdu–Dazhou–Wanzhou high-speed "
                                                      "railway"}])
+        if lever_type == "land_layout":  # the reclamation cost is at most the price
+            entry.setdefault("price_yuan_per_mu", {g.name: g for g in numbers}[
+                "price_yuan_per_mu"].high)
         s.add_lever({**entry, "id": "at_high"})
         s.remove_lever("at_high")
         above = f.high * 1.5 + 1
@@ -222,6 +225,19 @@ def test_edits_change_the_setup_and_discard_the_run():
     base = open_session("baseline")
     base.add_lever(dict(MODERN))
     assert base.scenario.name == "explore", "a reform is not named baseline"
+
+
+def test_an_edit_that_changes_nothing_keeps_the_run():
+    s = open_session(deterministic=True)
+    s.step()
+    model = s.model
+    s.set_seed(s.scenario.seed)
+    s.set_years(end_year=s.scenario.end_year)
+    s.update_lever("provincial_support", s.lever("provincial_support"))
+    assert s.model is model and s.year == 2021
+    assert s.scenario.source == str(SCENARIOS / "pilot_programme.toml")
+    s.set_seed(s.scenario.seed + 1)
+    assert s.model is None
 
 
 # -- running ----------------------------------------------------------------------------

@@ -133,8 +133,19 @@ def test_unknown_start_scenario_shows_its_error_and_starts_from_the_baseline():
     try:
         assert errors(rc)[0].startswith("unknown scenario 'pilot_programm'; allowed: baseline")
         assert status(rc).startswith("baseline: ccec, 2020–2025")
+        assert "deterministic" in status(rc)
     finally:
         rc.close()
+
+
+def test_fallback_to_the_baseline_keeps_seed_and_mode():
+    from sim.explorer.app import open_session
+
+    s, error = open_session("pilot_programm", str(SCENARIOS), seed=11, deterministic=True)
+    assert error.startswith("unknown scenario 'pilot_programm'")
+    assert (s.base, s.scenario.seed, s.deterministic) == ("baseline.toml", 11, True)
+    s, error = open_session("pilot_programm", str(SCENARIOS), seed=-1)
+    assert error.startswith("unknown scenario") and s.base == "baseline.toml"
 
 
 def test_picker_lever_editing_and_export_through_the_ui(tmp_path):

@@ -15,6 +15,9 @@ from sim.errors import InputError
 HEADER = 'extends = "baseline.toml"\nname = "x"\n'
 GOV = '[[levers]]\nid = "a"\ntype = "governance"\ntargets = "pilots"\nstart_year = 2021\n'
 
+CONNECTIVITY = '[[levers]]\nid = "a"\ntype = "connectivity"\nstart_year = 2021\n'
+LINE = "Chengdu–Dazhou–Wanzhou high-speed railway"
+
 LEVER_TYPES = ("connectivity, modern_industry, innovation, land_layout, ecology, "
                "public_services, urban_rural, governance, policy_support")
 
@@ -91,12 +94,52 @@ BAD = {
     "missing_parent": (
         'extends = "nothere.toml"\nname = "x"\n',
         "extends: parent scenario 'nothere.toml' not found"),
+    "unknown_field_of_a_link": (
+        HEADER + CONNECTIVITY + 'links = [{ between = ["邻水县", "开江县"], speed = 200 }]\n',
+        "levers[0].links[0].speed: unknown field; allowed here: between, mode, speed_kmh, "
+        "year"),
+    "unknown_field_of_a_line_shift": (
+        HEADER + CONNECTIVITY + f'shift_lines = [{{ line = "{LINE}", years = -2, yeras = 1 }}]\n',
+        "levers[0].shift_lines[0].yeras: unknown field; allowed here: line, years"),
+    "unknown_field_of_donors": (
+        HEADER + GOV.replace("governance", "policy_support") + "donors = { provnce = "
+        '"Sichuan" }\n',
+        "levers[0].donors.provnce: unknown field; allowed here: all, pilots, ccec, border, "
+        "border_h, counties, prefectures, province, exclude, outside_region"),
+    "ramp_on_connectivity": (
+        HEADER + CONNECTIVITY + f'open_lines = [{{ line = "{LINE}" }}]\nramp_years = 3\n',
+        "levers[0].ramp_years: connectivity changes are discrete and do not ramp (got 3); "
+        "leave ramp_years out"),
+    "reclamation_cost_above_price": (
+        HEADER + GOV.replace("governance", "land_layout") + "trade_km2_per_year = 1.0\n"
+        "price_yuan_per_mu = 50000\n",
+        "levers[0].reclamation_cost_yuan_per_mu: 100000 is above price_yuan_per_mu 50000; "
+        "the reclamation cost is the part of the price spent in the seller county"),
+    "donors_all_among_targets": (
+        HEADER + GOV.replace("governance", "policy_support").replace(
+            '"pilots"', '{ province = "Sichuan" }'),
+        "levers[0].donors: every donor (in Sichuan) is also a target, so the lever would "
+        "move nothing; choose donors outside the targets"),
+    "links_serve_no_county_of_the_region": (
+        HEADER + CONNECTIVITY + 'links = [{ between = ["康定市", "泸定县"] }]\n',
+        "levers[0].targets: not given, and the lever's links and lines serve no county of "
+        "region 'ccec'"),
+    "parent_parameters_not_a_table": (
+        'extends = "bad_parameters.toml"\nname = "x"\n[parameters]\nsaving_rate = 0.3\n',
+        "parameters: Input should be a valid dictionary (got 5)"),
+    "parent_levers_not_tables": (
+        'extends = "bad_levers.toml"\nname = "x"\n' + GOV,
+        "levers[0]: Input should be a valid dictionary or object to extract fields from "
+        "(got 'x')"),
 }
 
 
 @pytest.fixture()
 def folder(tmp_path):
     (tmp_path / "baseline.toml").write_text((SCENARIOS / "baseline.toml").read_text())
+    # Parents with malformed [parameters] or levers: their children get one line too.
+    (tmp_path / "bad_parameters.toml").write_text('name = "p"\nparameters = 5\n')
+    (tmp_path / "bad_levers.toml").write_text('name = "p"\nlevers = ["x"]\n')
     return tmp_path
 
 
@@ -217,3 +260,16 @@ def test_exported_toml_loads_back_to_the_same_scenario(path, tmp_path):
     again = sim.load_scenario(out)
     assert again.digest() == scenario.digest()
     assert "extends" not in out.read_text()
+
+
+def test_parameter_names_are_checked_by_one_function():
+    from sim.parameters import check_parameter_name, default_parameters
+
+    with pytest.raises(InputError) as err:
+        default_parameters().replace(migraton_rate=0.1)
+    assert str(err.value) == "unknown parameter 'migraton_rate'; did you mean 'migration_rate'?"
+    with pytest.raises(InputError) as err:
+        check_parameter_name("zzz", "sweep.zzz", source="f.toml")
+    assert str(err.value) == ("f.toml: sweep.zzz: unknown parameter; see docs/parameters.md "
+                              "for the list")
+    check_parameter_name("migration_rate")

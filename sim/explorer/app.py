@@ -17,6 +17,7 @@ again after every edit of the (mutable) session.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -29,6 +30,7 @@ import solara.lab
 from sim.errors import InputError
 from sim.explorer import views
 from sim.explorer.session import (
+    COMMON_FIELDS,
     REGIONS,
     SCENARIOS_ENV,
     LeverField,
@@ -55,15 +57,23 @@ HINT = {"font-size": "0.8em", "color": "#666", "margin-top": "-6px"}
 def open_session(scenario: str = "baseline.toml", scenarios_dir: str | None = None,
                  seed: int | None = None, deterministic: bool = False
                  ) -> tuple[Session, str]:
-    """A session of ``scenario``; if that fails, of the baseline, with the error message."""
+    """A session of ``scenario``; if that fails, of the baseline, with the error message.
+
+    The baseline session keeps ``deterministic`` and, if it is valid, ``seed``.
+    """
     try:
         return Session(scenario, scenarios_dir=scenarios_dir, seed=seed,
                        deterministic=deterministic), ""
     except InputError as err:
         try:
-            return Session("baseline.toml", scenarios_dir=scenarios_dir), str(err)
+            session = Session("baseline.toml", scenarios_dir=scenarios_dir,
+                              deterministic=deterministic)
         except InputError:
             raise err from None
+        if seed is not None:
+            with contextlib.suppress(InputError):  # a bad seed is what ``err`` says
+                session.set_seed(seed)
+        return session, str(err)
 
 
 @solara.component
@@ -337,9 +347,8 @@ def LeverRow(entry: dict[str, Any], pick: Callable[[str], None],
              remove: Callable[[str], None], busy: bool, selected: bool) -> None:
     """One lever: id, type, targets, years, its own fields; Edit and Remove."""
     years = f"{entry['start_year']}–{entry.get('end_year', '')}"
-    own = ", ".join(f"{k} = {v}" for k, v in entry.items() if k not in (
-        "id", "type", "targets", "start_year", "end_year", "ramp_years", "description")
-        and not isinstance(v, dict | list))
+    own = ", ".join(f"{k} = {v}" for k, v in entry.items()
+                    if k not in COMMON_FIELDS and not isinstance(v, dict | list))
     style = {"background": "#E8F0FE"} if selected else {}
     with solara.Row(style={"align-items": "center", "border-bottom": "1px solid #eee",
                            **style}):

@@ -30,25 +30,24 @@ import re
 import threading
 import tomllib
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sim.analysis import ResultsSet
-from sim.docgen import attribute_docs, field_limits
+from sim.docgen import REPO_SCENARIOS, attribute_docs, field_limits
 from sim.errors import InputError
 from sim.levers import LEVER_TYPES
 from sim.levers.base import Lever
 from sim.model import CountyModel
 from sim.results import Results, write_text_atomic
 from sim.runner import results_of, run
-from sim.scenario import Scenario, build_scenario, load_scenario
+from sim.scenario import Scenario, load_scenario
 from sim.targets import KEYWORDS, TargetSpec
 
 #: Environment variable naming the folder of scenario files the explorer offers.
 SCENARIOS_ENV = "COUNTYSIM_SCENARIOS"
-#: The scenario folder of a source checkout.
-REPO_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 #: Regions a scenario may simulate.
 REGIONS: tuple[str, ...] = typing.get_args(Scenario.model_fields["region"].annotation)
 #: Fields every lever has; the editor shows them above the lever's own fields.
@@ -470,15 +469,18 @@ class Session:
         return candidate
 
     def _change(self, **changes: Any) -> None:
-        """Validate the set-up with ``changes``; keep it only if it is valid."""
-        data = self.scenario.model_dump(mode="json", exclude={"source"})
-        data.update(changes)
+        """Validate the set-up with ``changes``; keep it only if it is valid.
+
+        An edit that leaves the set-up as it was (same :meth:`Scenario.digest`)
+        keeps the model and its results.
+        """
         try:
-            scenario = build_scenario(data)
+            scenario = self.scenario.with_changes(**changes)
         except InputError as err:
-            raise InputError(_blame_lever(str(err), data.get("levers", []))) from None
+            levers = changes.get("levers", self.scenario.levers)
+            raise InputError(_blame_lever(err.message, levers)) from None
         with self._lock:
-            if scenario != self.scenario:
+            if scenario.digest() != self.scenario.digest():
                 self.scenario = scenario
                 self._discard()
 
@@ -605,9 +607,8 @@ class Session:
         return target
 
 
-def _blame_lever(message: str, levers: list[Any]) -> str:
-    """``levers[3].tfp_boost: …`` → ``lever 'id': tfp_boost: …`` (without the file label)."""
-    message = message.removeprefix("<scenario>: ")
+def _blame_lever(message: str, levers: Sequence[Any]) -> str:
+    """``levers[3].tfp_boost: …`` → ``lever 'id': tfp_boost: …`` (a message without file label)."""
     found = re.match(r"levers\[(\d+)\]\.?", message)
     if not found:
         return message

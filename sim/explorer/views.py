@@ -14,6 +14,7 @@ import math
 import threading
 from collections.abc import Sequence
 
+import cachetools
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -38,7 +39,8 @@ DEFAULT_INDICATORS = ("gdp_bn_yuan", "gdp_per_capita_yuan", "urbanisation_rate",
 DPI = 170
 
 _DRAW = threading.RLock()
-_NETWORKS: dict[tuple[str, int], bytes] = {}
+#: Network images by (scenario digest, year); read and written under ``_DRAW``.
+_NETWORKS: cachetools.LRUCache[tuple[str, int], bytes] = cachetools.LRUCache(maxsize=64)
 
 
 def new_figure(width: float, height: float) -> Figure:
@@ -93,16 +95,16 @@ def network_png(scenario: Scenario, year: int) -> bytes:
     touches a model that a run may be stepping.
     """
     key = (scenario.digest(), year)
-    if key not in _NETWORKS:
+    with _DRAW:
+        image = _NETWORKS.get(key)
+    if image is None:
         network = plots.network_for(scenario, year)
         with _DRAW, style.paper_style():
             fig = new_figure(4.3, 3.5)
             plots.network_map(network, ax=fig.add_subplot(),
                               title=f"{scenario.name}: network, {year}")
-            _NETWORKS[key] = png(fig)
-        while len(_NETWORKS) > 64:
-            del _NETWORKS[next(iter(_NETWORKS))]
-    return _NETWORKS[key]
+            image = _NETWORKS[key] = png(fig)
+    return image
 
 
 def indicators_figure(snap: Snapshot, variables: Sequence[str], *,

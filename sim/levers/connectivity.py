@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.core.state import Policy
+from sim.errors import FieldError
 from sim.levers.base import Lever, LeverContext
 from sim.network import Link, NetworkChanges, TimeFactor, line_names, line_station_codes
 from sim.region import FIRST_YEAR, LAST_YEAR, Region
@@ -94,6 +95,15 @@ class LineShift(BaseModel):
         return _check_line(value)
 
 
+class ServedCounties(TargetSpec):
+    """The default targets of a connectivity lever: the counties its links and lines serve."""
+
+    @override
+    def empty_message(self, region: Region) -> str:
+        return (f"not given, and the lever's links and lines serve no county of region "
+                f"'{region.name}'")
+
+
 class Connectivity(Lever):
     """New and faster links.
 
@@ -132,6 +142,9 @@ class Connectivity(Lever):
                              "freeze_after or a time_factor below 1")
         if self.time_factor < 1 and self.targets is None:
             raise ValueError("time_factor needs targets (the counties whose edges get faster)")
+        if self.ramp_years:
+            raise FieldError("ramp_years", "connectivity changes are discrete and do not "
+                             f"ramp (got {self.ramp_years}); leave ramp_years out")
         return self
 
     def served_counties(self) -> tuple[int, ...]:
@@ -149,7 +162,7 @@ class Connectivity(Lever):
         # A freeze acts on the whole network.
         if not served:
             return {"targets": TargetSpec(all=True)}
-        return {"targets": TargetSpec(counties=served, outside_region="ignore")}
+        return {"targets": ServedCounties(counties=served, outside_region="ignore")}
 
     @override
     def network_changes(self, masks: dict[str, np.ndarray], region: Region

@@ -16,11 +16,12 @@ from __future__ import annotations
 from typing import Literal, override
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim.core.land import buildable
 from sim.core.production import BN
 from sim.core.state import Policy
+from sim.errors import FieldError
 from sim.levers.base import Lever, LeverContext, share_of
 from sim.targets import TargetSpec
 
@@ -38,7 +39,8 @@ class LandLayout(Lever):
             proportion to its land shortage λU − C.
         price_yuan_per_mu: price paid per mu (1 km² = 1,500 mu).
         reclamation_cost_yuan_per_mu: part of the price spent on reclamation in the
-            seller county (invested there); the rest is rural income.
+            seller county (invested there); the rest is rural income. At most
+            the price.
     """
 
     mechanism = ("adds `quota_growth` to the targets' land growth (eq. 9c); with trading, "
@@ -58,6 +60,15 @@ class LandLayout(Lever):
     price_yuan_per_mu: float = Field(300_000.0, ge=0, le=5_000_000, description="yuan/mu")
     reclamation_cost_yuan_per_mu: float = Field(100_000.0, ge=0, le=5_000_000,
                                                 description="yuan/mu")
+
+    @model_validator(mode="after")
+    def _cost_within_price(self) -> LandLayout:
+        if self.reclamation_cost_yuan_per_mu > self.price_yuan_per_mu:
+            raise FieldError("reclamation_cost_yuan_per_mu",
+                             f"{self.reclamation_cost_yuan_per_mu:g} is above "
+                             f"price_yuan_per_mu {self.price_yuan_per_mu:g}; the reclamation "
+                             "cost is the part of the price spent in the seller county")
+        return self
 
     @override
     def target_fields(self) -> dict[str, TargetSpec]:
@@ -88,7 +99,7 @@ class LandLayout(Lever):
         bought = traded * shortage / shortage.sum()
         sold = traded * share_of(s.rural, sellers)
         price = self.price_yuan_per_mu / KM2_PER_MU / BN  # bn yuan per km²
-        cost = min(self.reclamation_cost_yuan_per_mu, self.price_yuan_per_mu) / KM2_PER_MU / BN
+        cost = self.reclamation_cost_yuan_per_mu / KM2_PER_MU / BN  # at most the price
         policy.land_quota_km2 += bought
         policy.land_traded_km2 += bought - sold
         policy.land_trade_value_bn_yuan += (sold - bought) * price

@@ -13,8 +13,35 @@ import numpy as np
 from pydantic import Field
 
 from sim.core.state import Policy
+from sim.errors import InputError
 from sim.levers.base import Lever, LeverContext, share_of
+from sim.region import Region
 from sim.targets import TargetSpec
+
+
+class DonorsOutsideTargets(TargetSpec):
+    """The donors of a :class:`PolicySupport` lever that are not among its targets.
+
+    A lever whose donors are all targets would move nothing, so resolving it
+    to no county is an error that says so.
+
+    Attributes:
+        targets: the lever's targets, taken out of the donors.
+    """
+
+    targets: TargetSpec
+
+    @override
+    def select(self, region: Region, travel_time: np.ndarray | None = None) -> np.ndarray:
+        donors = super().select(region, travel_time)
+        if not donors.any():
+            raise InputError(super().empty_message(region))
+        return donors & ~self.targets.resolve(region, travel_time)
+
+    @override
+    def empty_message(self, region: Region) -> str:
+        return (f"every donor ({self.describe()}) is also a target, so the lever would move "
+                "nothing; choose donors outside the targets")
 
 
 class PolicySupport(Lever):
@@ -27,7 +54,8 @@ class PolicySupport(Lever):
         quota_priority_km2: construction-land quota per year moved from donors
             (in proportion to their land) to targets (in proportion to theirs).
         donors: who pays (default: the rest of Sichuan, since the support is
-            provincial).
+            provincial); targets among them do not pay, and at least one donor
+            must be outside the targets.
     """
 
     mechanism = ("moves `transfer_share` × targets' GDP per year from donors' investment "
@@ -44,14 +72,16 @@ class PolicySupport(Lever):
 
     @override
     def target_fields(self) -> dict[str, TargetSpec]:
-        return {"targets": self.targets, "donors": self.donors}
+        donors = DonorsOutsideTargets.model_validate(
+            {**self.donors.model_dump(), "targets": self.targets})
+        return {"targets": self.targets, "donors": donors}
 
     @override
     def apply(self, policy: Policy, masks: dict[str, np.ndarray], weight: float,
               ctx: LeverContext) -> None:
         targets = masks["targets"]
         donors = masks["donors"] & ~targets
-        if not donors.any():
+        if not donors.any():  # rejected at load (see DonorsOutsideTargets)
             return
         gdp, land = ctx.state.gdp, ctx.state.land
         amount = weight * self.transfer_share * gdp[targets].sum()
