@@ -229,8 +229,7 @@ class CountyModel(mesa.Model):
         if not self.sim_scenario.levers:
             return self._neutral_policy
         policy = Policy(self.region.n)
-        ctx = LeverContext(region=self.region, params=self.params, state=self.state,
-                           travel_time=self.network.travel_time, year=year)
+        ctx = LeverContext(region=self.region, params=self.params, state=self.state)
         for lever in self.sim_scenario.levers:
             weight = lever.weight(year)
             self.lever_weights[lever.id] = weight
@@ -331,8 +330,9 @@ def resolve_lever_masks(scenario: Scenario, *, region: Region | None = None,
                         ) -> dict[str, dict[str, np.ndarray]]:
     """Resolve every lever's county selections to boolean masks over the region.
 
-    ``border`` selections use the network of the census year without the
-    scenario's own changes.
+    ``border`` selections use the network as it is in the scenario's start year
+    (``scenario.start_year``, not the census year), without the scenario's own
+    changes.
 
     Raises:
         InputError: naming the lever field, for unknown counties or empty selections.

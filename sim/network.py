@@ -49,8 +49,6 @@ CONFIDENCE_ORDER = ("low", "medium", "high")
 ALWAYS = -10_000  # opening year of edges that exist in every simulated year
 NEVER = 10_000  # opening year of planned lines no scenario has opened
 
-MODES = ("road", "rail", "access", "roc")
-
 
 def great_circle_km(lon1, lat1, lon2, lat2) -> np.ndarray:
     """Haversine distance in km (vectorised)."""

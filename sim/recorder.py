@@ -23,6 +23,9 @@ from sim.core.state import Policy, State, YearFlows
 #: from the columns directly, without the DataFrame.
 Columns = dict[str, Any]
 
+#: Columns that identify a run, first in every table.
+ID_COLUMNS = ("run_id", "scenario", "replicate", "seed")
+
 #: County-year columns copied from the state (column -> State attribute).
 STATE_COLUMNS = {
     "urban_population": "urban",
@@ -156,14 +159,17 @@ class Recorder:
             cols[name] = values.ravel()
         return {name: cols[name] for name in COUNTY_YEAR_COLUMNS}
 
+    def _active(self, masks: Sequence[np.ndarray]) -> np.ndarray:
+        """(years, levers, N) bool: ``[t, j, i]`` if lever j acts on county i in year t."""
+        return (self.lever_weights > 0)[:, :, None] & np.asarray(masks)[None, :, :]
+
     def _active_levers(self, masks: Sequence[np.ndarray], n: int) -> pd.Categorical:
         """Ids of the levers acting on each county-year, joined by ';'."""
         t = len(self.years)
         if not self.lever_ids:
             return _categorical(np.zeros(t * n, dtype=np.int8), ("",))
         # One row of flags per county-year; each distinct row becomes one label.
-        active = ((self.lever_weights > 0)[:, :, None] & np.asarray(masks)[None, :, :])
-        flags = active.transpose(0, 2, 1).reshape(t * n, len(self.lever_ids))
+        flags = self._active(masks).transpose(0, 2, 1).reshape(t * n, len(self.lever_ids))
         combos, codes = np.unique(flags, axis=0, return_inverse=True)
         labels = [";".join(np.asarray(self.lever_ids)[row]) for row in combos]
         return _categorical(codes.ravel(), tuple(labels))
@@ -173,9 +179,7 @@ class Recorder:
         """One row per (year, county, active lever) with the lever's intensity weight."""
         if not self.lever_ids:
             return empty_columns(LEVERS_YEAR_DTYPES)
-        # active[t, j, i]: lever j acts on county i in year t.
-        active = (self.lever_weights > 0)[:, :, None] & np.asarray(lever_masks)[None, :, :]
-        t, j, i = np.nonzero(active)
+        t, j, i = np.nonzero(self._active(lever_masks))
         if len(t) == 0:
             return empty_columns(LEVERS_YEAR_DTYPES)
         cols: dict[str, Any] = {key: _constant(value, len(t)) for key, value in ids.items()}
@@ -210,7 +214,7 @@ class Recorder:
         codes = np.append(table["code"].to_numpy(), 0)
         parts = []
         for year, f in self.od:
-            migrants = np.vstack([f.migration_od, np.append(f.migration_from_roc, 0.0)])
+            migrants = np.vstack([f.migration_od, np.append(f.roc_in_migration, 0.0)])
             invest = np.vstack([f.investment_od, np.append(f.investment_from_roc, 0.0)])
             origin, dest = np.nonzero((migrants > 0) | (invest > 0))
             parts.append(pd.DataFrame({

@@ -37,8 +37,6 @@ CORE_CODES: tuple[int, ...] = (
 #: two hub airports, Chengdu Shuangliu (双流区) and Chongqing Jiangbei (渝北区).
 GATEWAY_CODES: tuple[int, ...] = (510116, 500112)
 
-PROVINCES = ("Sichuan", "Chongqing")
-
 
 @dataclass(frozen=True, eq=False)
 class Region:
@@ -80,11 +78,6 @@ class Region:
     def codes(self) -> np.ndarray:
         """Administrative codes, in county order."""
         return self.column("code")
-
-    @cached_property
-    def names(self) -> list[str]:
-        """English names, in county order."""
-        return list(self.table["name_en"])
 
     @cached_property
     def province_index(self) -> np.ndarray:

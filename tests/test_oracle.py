@@ -160,3 +160,41 @@ def test_size_commuting_and_settlement_match_hand_arithmetic():
     assert new.urban == pytest.approx([urban1 * 1.005, urban2 * 1.01])
     assert new.population == pytest.approx([(100 - out[0] + arrive[0]) * 1.005,
                                             (100 - out[1] + arrive[1]) * 1.01])
+
+
+def test_room_is_the_share_of_the_urban_land_need_the_stock_covers():
+    """min(1, C / (λU)), shared by eq. 3b (output) and eq. 8 (urbanisation)."""
+    from sim.core import demography, land, production
+
+    stock, urban = np.array([1.0, 3.0, 2.0, 0.0]), np.array([4.0, 2.0, 0.0, 0.0])
+    room = land.room(stock, urban, 0.5)  # needs 2, 1, 0 and 0 km²
+    np.testing.assert_array_equal(room, [0.5, 1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(production.land_factor(stock, urban, 0.5, 0.3),
+                                  room ** 0.3)
+    moved = demography.urbanisation(np.full(4, 100.0), np.ones(4), np.ones(4), stock,
+                                    urban, 0.5, 0.02, 0.0, np.zeros(4))
+    np.testing.assert_allclose(moved, 100.0 * 0.02 * room)
+
+
+def test_initial_state_owns_its_arrays_and_normalises_market_access():
+    from sim.core.initial import initial_state
+
+    kernels = build_kernels(TT, PARAMS)
+    gdp = np.array([50.0, 20.0])
+    state, const = initial_state(
+        year=2020, population=np.array([100.0, 100.0]), urban=np.array([60.0, 30.0]),
+        gdp=gdp, primary_va_share=np.array([0.1, 0.2]),
+        primary_pop_share=np.array([0.2, 0.3]), edu_years=np.array([10.0, 8.0]),
+        area_km2=np.array([1e3, 1e3]), birth_rate=np.array([0.01, 0.02]),
+        death_rate=np.array([0.005, 0.01]), province=np.zeros(2, dtype=int),
+        kernels=kernels, params=PARAMS)
+    # MA₀ = (Σ_j Y_j e^(−θτ_ij)) / its mean, and the mean is eq. 2's norm.
+    raw = kernels.access @ gdp
+    assert const.market_access_mean == pytest.approx(raw.mean())
+    np.testing.assert_allclose(state.market_access, raw / raw.mean(), rtol=1e-15)
+    assert state.market_access.mean() == pytest.approx(1.0)
+    # The state's year values are its own: changing them leaves the constants alone.
+    for mine, constant in ((state.services, const.services_initial),
+                           (state.income, const.income_initial)):
+        np.testing.assert_array_equal(mine, constant)
+        assert not np.shares_memory(mine, constant)

@@ -3,7 +3,8 @@
 Functions here take and return numpy arrays over counties (and the ROC node);
 they import neither Mesa nor matplotlib and keep no state. The Mesa shell in
 :mod:`sim.model` owns the arrays and calls :func:`sim.core.step.advance` once
-per simulated year. Equations are numbered as in ``docs/model.md``.
+per simulated year. Equation labels (eq. 5h: step 5, equation h) are those
+``docs/model.md`` shows next to each equation; its section 5.N is step N.
 """
 
 from sim.core.kernels import Kernels, build_kernels

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core.production import TINY
+from sim.core.land import TINY, room
 
 
 def vital_rates(birth_2010: np.ndarray, death_2010: np.ndarray, year: int,
@@ -49,6 +49,6 @@ def urbanisation(rural: np.ndarray, urban_income: np.ndarray, rural_income: np.n
     gap, slowed when urban land is full.
     """
     gap = np.log(np.maximum(urban_income / rural_income, 1.0))
-    room = np.minimum(land / np.maximum(land_per_urban * urban, TINY), 1.0)
-    share = np.minimum((base_rate + gap_rate * gap) * (1.0 + boost) * room, 0.5)
+    share = np.minimum((base_rate + gap_rate * gap) * (1.0 + boost)
+                       * room(land, urban, land_per_urban), 0.5)
     return share * rural

@@ -32,9 +32,9 @@ def initial_state(*, year: int, population: np.ndarray, urban: np.ndarray,
     capital = p.capital_output_ratio * gdp
     land = construction.initial_land(urban, area_km2, p.land_per_urban_resident_km2,
                                      p.initial_land_slack, p.buildable_share)
-    raw_access = kernels.access @ gdp
-    access_mean = float(raw_access.mean())
-    access = raw_access / access_mean
+    # Eq. 2's norm is the census year's own mean, so MA₀ has mean 1.
+    access_mean = float((kernels.access @ gdp).mean())
+    access = production.market_access(gdp, kernels.access, access_mean)
     land_h = production.land_factor(land, urban, p.land_per_urban_resident_km2,
                                     p.land_constraint_elasticity)
     unit_tfp = production.output(np.ones_like(gdp), access, capital,
@@ -61,8 +61,8 @@ def initial_state(*, year: int, population: np.ndarray, urban: np.ndarray,
         governance=np.full_like(gdp, p.governance_initial, dtype=float),
         primary_va_share=primary_va_share.astype(float),
         primary_pop_share=primary_pop_share.astype(float),
-        income=income, urban_income=urban_income, rural_income=rural_income,
-        services=services0, amenity=amenities.amenity(land, area_km2, no_support),
+        income=income.copy(), urban_income=urban_income, rural_income=rural_income,
+        services=services0.copy(), amenity=amenities.amenity(land, area_km2, no_support),
         market_access=access,
     )
     return state, const

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
+TINY = 1e-12  # guards divisions by stocks that are positive in practice
+
+
+def room(land: np.ndarray, urban: np.ndarray, land_per_urban: float) -> np.ndarray:
+    """min(1, C / (λ U)): the share of the urban land need the stock covers.
+
+    1 while construction land C covers the need λU of the urban residents;
+    it slows output (eq. 3b) and urbanisation (eq. 8) when it does not.
+    """
+    return np.minimum(land / np.maximum(land_per_urban * urban, TINY), 1.0)
+
 
 def buildable(area_km2: np.ndarray, buildable_share: float) -> np.ndarray:
     """Most construction land a county can hold: a share of its area."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core.land import TINY, room
+
 BN = 1e9  # yuan per bn yuan
-TINY = 1e-12  # guards divisions by stocks that are positive in practice
 
 
 def market_access(gdp: np.ndarray, access: np.ndarray, initial_mean: float) -> np.ndarray:
@@ -16,7 +17,7 @@ def market_access(gdp: np.ndarray, access: np.ndarray, initial_mean: float) -> n
 def land_factor(land: np.ndarray, urban: np.ndarray, land_per_urban: float,
                 elasticity: float) -> np.ndarray:
     """Eq. 3b: h = min(1, C / (λ U))^η, the output penalty of scarce urban land."""
-    return np.minimum(land / np.maximum(land_per_urban * urban, TINY), 1.0) ** elasticity
+    return room(land, urban, land_per_urban) ** elasticity
 
 
 def output(tfp: np.ndarray, access_norm: np.ndarray, capital: np.ndarray,

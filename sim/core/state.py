@@ -37,8 +37,9 @@ class Constants:
 class State:
     """The county state at the end of a year (arrays of length N).
 
-    Stocks carry over between years; ``income``, ``services``, ``amenity`` and
-    ``market_access`` are the values the year's decisions were based on.
+    Stocks carry over between years; ``income``, ``services``, ``amenity``,
+    ``market_access`` and ``governance`` are the values the year's decisions
+    were based on (governance is recomputed each year from the levers, eq. 6a).
     Units: persons, bn yuan (constant census-year prices), km², yuan/person.
     """
 
@@ -63,12 +64,6 @@ class State:
     def population(self) -> np.ndarray:
         """Residents, urban plus rural."""
         return self.urban + self.rural
-
-    def copy(self) -> State:
-        """Return a deep copy."""
-        return State(**{f.name: (getattr(self, f.name).copy()
-                                 if isinstance(getattr(self, f.name), np.ndarray)
-                                 else getattr(self, f.name)) for f in fields(self)})
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,13 +153,13 @@ class YearFlows:
     Attributes:
         births, deaths: persons.
         in_migration, out_migration: persons, exchanges with ROC included.
-        roc_in_migration, roc_out_migration: persons arriving from / leaving to ROC.
+        roc_in_migration, roc_out_migration: persons arriving from / leaving to ROC
+            (``roc_in_migration`` is also the ROC row of the migration flows).
         investment_in: all investment the county received (its own retained
             savings, other counties', ROC's and net fiscal transfers), bn yuan.
         investment_out: savings sent to other counties and ROC, bn yuan.
         migration_od: (N, N+1) persons from i to j (ROC last column), diagonal 0;
             None unless requested or drawn.
-        migration_from_roc: (N,) persons from ROC to j.
         investment_od: (N, N+1) bn yuan from i to j (ROC last), diagonal = retained;
             None unless requested.
         investment_from_roc: (N,) bn yuan from ROC to j.
@@ -179,6 +174,5 @@ class YearFlows:
     investment_in: np.ndarray
     investment_out: np.ndarray
     migration_od: np.ndarray | None
-    migration_from_roc: np.ndarray
     investment_od: np.ndarray | None
     investment_from_roc: np.ndarray

@@ -11,7 +11,7 @@ import numpy as np
 from sim.core import amenities, demography, investment, knowledge, migration, production
 from sim.core import land as construction
 from sim.core.kernels import Kernels
-from sim.core.production import TINY
+from sim.core.land import TINY
 from sim.core.state import Constants, Policy, State, YearFlows
 from sim.parameters import Parameters
 
@@ -146,7 +146,7 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
         births=births, deaths=deaths, in_migration=in_migration,
         out_migration=out_migration, roc_in_migration=from_roc,
         roc_out_migration=to_roc, investment_in=received, investment_out=sent,
-        migration_od=od, migration_from_roc=from_roc, investment_od=inv_od,
+        migration_od=od, investment_od=inv_od,
         investment_from_roc=inv_from_roc,
     )
     return new_state, flows

@@ -31,15 +31,11 @@ class LeverContext:
         region: the run's region.
         params: model parameters.
         state: the state at the end of the previous year.
-        travel_time: this year's (N+1)×(N+1) travel times (ROC last).
-        year: the year being simulated.
     """
 
     region: Region
     params: Parameters
     state: State
-    travel_time: np.ndarray
-    year: int
 
 
 class Lever(BaseModel):
