@@ -43,17 +43,16 @@ from pathlib import Path
 import pandas as pd
 
 import sim
-import sim.batch.spec
 import sim.runner
 from sim.results import write_parquet_atomic
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 
 
-def spec(replicates: int, seed: int = 1, tables=sim.batch.spec.TABLES) -> sim.BatchSpec:
+def spec(replicates: int, seed: int = 1) -> sim.BatchSpec:
     """The ccec 2020→2025 baseline with ``replicates`` stochastic replicates."""
     return sim.BatchSpec(scenarios=(sim.load_scenario(BASELINE),), name="bench",
-                         replicates=replicates, seed=seed, tables=tables)
+                         replicates=replicates, seed=seed)
 
 
 def cpu_seconds(who: int | None = None) -> float:

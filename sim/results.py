@@ -54,8 +54,7 @@ class Results:
             table = getattr(self, name)
             if table is not None:
                 write_parquet_atomic(table, out / f"{name}.parquet")
-        write_text_atomic(json.dumps(self.manifest, indent=2, ensure_ascii=False) + "\n",
-                          out / MANIFEST)
+        write_json_atomic(self.manifest, out / MANIFEST)
         return out
 
 
@@ -143,6 +142,23 @@ def _write(arrow: pa.Table) -> memoryview:
 def write_text_atomic(text: str, path: Path) -> None:
     """Write text to a temporary file next to ``path``, then rename it."""
     _write_atomic(text.encode("utf-8"), path)
+
+
+def write_json_atomic(obj: Any, path: Path, *, indent: int = 2,
+                      allow_nan: bool = True) -> None:
+    """Write an object as JSON to a temporary file next to ``path``, then rename it.
+
+    The text is UTF-8 (not ASCII-escaped), indented, with one trailing newline.
+
+    Args:
+        obj: what :func:`json.dumps` accepts.
+        path: the file.
+        indent: spaces per nesting level.
+        allow_nan: write NaN and infinities as ``NaN``/``Infinity`` (not strict
+            JSON); if False they raise ValueError.
+    """
+    write_text_atomic(json.dumps(obj, indent=indent, ensure_ascii=False,
+                                 allow_nan=allow_nan) + "\n", path)
 
 
 def _write_atomic(data: bytes | memoryview, path: Path) -> None:

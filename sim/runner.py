@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pandas as pd
 
 from sim.model import CountyModel
 from sim.parameters import Parameters
 from sim.provenance import git_commit, versions
-from sim.recorder import COUNTY_YEAR_COLUMNS, LEVERS_YEAR_DTYPES, REGION_YEAR_COLUMNS
 from sim.results import Results
 from sim.scenario import Scenario, load_scenario
 
@@ -19,7 +15,7 @@ from sim.scenario import Scenario, load_scenario
 def run(scenario: Scenario | str | Path, seed: int | None = None,
         deterministic: bool = False, *, replicate: int = 0,
         parameters: Parameters | dict[str, float] | None = None,
-        record_flows: bool = False, tables: Collection[str] | None = None) -> Results:
+        record_flows: bool = False) -> Results:
     """Simulate a scenario from its start year to its end year.
 
     Args:
@@ -30,10 +26,6 @@ def run(scenario: Scenario | str | Path, seed: int | None = None,
         parameters: a full :class:`~sim.parameters.Parameters` or overrides on top of
             the scenario's parameters.
         record_flows: also return yearly origin–destination flows.
-        tables: build only these of ``county_year``, ``region_year`` and
-            ``levers_year`` (the others are empty tables with their columns);
-            default: all. Building a table costs about as much as simulating
-            it, so batches that write only some tables skip the rest.
 
     Returns:
         :class:`~sim.results.Results` with ``county_year``, ``region_year``,
@@ -42,7 +34,7 @@ def run(scenario: Scenario | str | Path, seed: int | None = None,
     started = datetime.now(UTC)
     model = simulate(scenario, seed, deterministic, replicate=replicate,
                      parameters=parameters, record_flows=record_flows)
-    return results_of(model, started, tables=tables)
+    return results_of(model, started)
 
 
 def simulate(scenario: Scenario | str | Path, seed: int | None = None,
@@ -65,14 +57,12 @@ def simulate(scenario: Scenario | str | Path, seed: int | None = None,
     return model
 
 
-def results_of(model: CountyModel, started: datetime | None = None, *,
-               tables: Collection[str] | None = None) -> Results:
+def results_of(model: CountyModel, started: datetime | None = None) -> Results:
     """The results of a model's years so far (all of them once it has run to the end).
 
     Args:
         model: a model, run to its end year or stepped part of the way.
         started: when the run started (recorded in the manifest; default: now).
-        tables: build only these tables (see :func:`run`); default: all.
 
     Returns:
         :class:`~sim.results.Results` exactly as :func:`run` returns them; flows
@@ -99,10 +89,6 @@ def results_of(model: CountyModel, started: datetime | None = None, *,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "notes": "GDP in bn yuan at census-year prices; see docs/model.md for every column.",
     }
-    built = {name: (getattr(model, name)() if tables is None or name in tables
-                    else pd.DataFrame(columns=list(columns)))
-             for name, columns in (("county_year", COUNTY_YEAR_COLUMNS),
-                                   ("region_year", REGION_YEAR_COLUMNS),
-                                   ("levers_year", LEVERS_YEAR_DTYPES))}
-    return Results(**built, manifest=manifest,
+    return Results(county_year=model.county_year(), region_year=model.region_year(),
+                   levers_year=model.levers_year(), manifest=manifest,
                    flows=model.flows() if model.recorder.record_flows else None)

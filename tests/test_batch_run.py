@@ -9,21 +9,25 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import SCENARIOS
 
 import sim
 import sim.batch.execute as execute
-from sim.batch.store import done_runs
+from sim.batch.store import RUN_COLUMNS, STATUSES, RunsTable, done_runs
 from sim.cli import main
+from sim.results import parquet_bytes, write_json_atomic
 
 TABLES = ("county_year", "region_year", "levers_year", "flows")
 
@@ -263,6 +267,124 @@ def test_a_new_batch_into_a_used_folder_is_refused(spec, serial, tmp_path):
         sim.run_batch(spec, tmp_path / "never", executor="serial", resume=True)
     assert str(err.value) == (f"{tmp_path / 'never'}: nothing to resume: results folder not "
                               "found; run without --resume to start the batch")
+
+
+def test_ctrl_c_before_the_store_exists(spec, tmp_path, monkeypatch, capsys):
+    """Ctrl-C while the executor starts: no store to count from, one line, exit 130."""
+    def interrupted(*args, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(execute, "_make_pool", interrupted)
+    batch_file = tmp_path / "b.toml"
+    batch_file.write_text(f'scenarios = ["{spec.scenarios[0].source}"]\nseed = 1\n')
+    out = tmp_path / "never"
+    assert main(["batch", str(batch_file), "--out", str(out), "--quiet"]) == 130
+    assert capsys.readouterr().err == "countysim: interrupted before any run started\n"
+    assert not out.exists()
+
+
+def test_parts_on_disk_decide_in_load_batch_and_resume(spec, serial, tmp_path):
+    """A stale runs table (a failed run since finished, a done run whose parts are gone)
+    reads and resumes as the parts say."""
+    out = tmp_path / "stale"
+    shutil.copytree(serial.path, out)
+    runs = pd.read_parquet(out / "runs.parquet").copy()  # (Arrow's arrays are read-only)
+    finished, lost = runs["run_id"].iloc[1], runs["run_id"].iloc[2]
+    runs.loc[1, ["status", "error"]] = ["failed", "RuntimeError: boom"]
+    runs.to_parquet(out / "runs.parquet", index=False)
+    (out / "region_year" / f"part-{lost}.parquet").unlink()
+
+    read = sim.load_batch(out).runs.set_index("run_id")
+    assert read.loc[finished, "status"] == "done" and pd.isna(read.loc[finished, "error"])
+    assert read.loc[lost, "status"] == "missing" and pd.isna(read.loc[lost, "seconds"])
+    assert sim.load_batch(out).counts() == {"done": 7, "failed": 0, "missing": 1}
+
+    resumed = sim.run_batch(spec, out, executor="serial", resume=True, progress=False)
+    assert resumed.session["ran"] == 1
+    written = pd.read_parquet(out / "runs.parquet").set_index("run_id")
+    assert (written["status"] == "done").all() and written["error"].isna().all()
+    assert pd.isna(written.loc[finished, "seconds"])  # its time was that of the failure
+    assert written.loc[lost, "seconds"] > 0
+    assert_same_tables(serial, resumed)
+
+
+def _runs_frame_before(plan, records, sweep) -> pd.DataFrame:
+    """The runs table as the batch layer built it row by row (the file format)."""
+    missing = {"status": "missing", "error": None, "seconds": np.nan, "started": None}
+    rows = []
+    for r in plan:
+        rec = records.get(r.run_id, missing)
+        rows.append((r.run_id, r.scenario_name, r.replicate, r.seed, rec["status"],
+                     rec["error"], rec["seconds"], rec["started"],
+                     *(r.design_values[p] for p in sweep)))
+    df = pd.DataFrame(rows, columns=[*RUN_COLUMNS, *sweep])
+    df["status"] = pd.Categorical(df["status"], categories=STATUSES)
+    df["error"] = df["error"].astype("str").where(df["error"].notna(), None)
+    df["seconds"] = df["seconds"].astype("float64")
+    df["started"] = pd.to_datetime(df["started"], utc=True, format="ISO8601")
+    for p in sweep:
+        df[p] = df[p].astype("float64")
+    return df
+
+
+def test_runs_table_keeps_the_file_format(spec):
+    plan = sim.plan_batch(spec)
+    sweep = spec.design_columns
+    table = RunsTable(plan, sweep)
+    records: dict[str, dict] = {}
+    for step in range(3):  # nothing run yet; some runs done; a failure and an unknown time
+        if step == 1:
+            records = {r.run_id: {"status": "done", "error": None, "seconds": 0.25 + i,
+                                  "started": f"2026-11-27T11:07:4{i}.123+00:00"}
+                       for i, r in enumerate(plan[:5])}
+        if step == 2:
+            records[plan[6].run_id] = {"status": "failed", "error": "RuntimeError: boom",
+                                       "seconds": 0.5, "started": "2026-11-27T12:00:00.5+00:00"}
+            records[plan[0].run_id] = {"status": "done", "error": None, "seconds": np.nan,
+                                       "started": None}
+        table.update(records)
+        before = _runs_frame_before(plan, records, sweep)
+        pd.testing.assert_frame_equal(table.frame(), before)
+        assert bytes(parquet_bytes(table.columns())) == bytes(parquet_bytes(before))
+    assert sorted(table.done_seconds()) == [1.25, 2.25, 3.25, 4.25]
+
+
+def test_dask_worker_count_is_asked_at_most_once_a_second(monkeypatch):
+    asked = []
+
+    class Client:
+        def nthreads(self):
+            asked.append(1)
+            return {"w1": 1, "w2": 1}
+
+    pool = execute._DaskPool.__new__(execute._DaskPool)
+    pool.client, pool._workers = Client(), None
+    assert [pool.workers for _ in range(5)] == [2] * 5
+    assert len(asked) == 1
+    pool._workers = (pool._workers[0] - 2 * execute.WORKERS_EVERY_S, 2)
+    assert pool.workers == 2 and len(asked) == 2
+
+
+def test_fixed_chunks_do_not_ask_for_the_worker_count(spec):
+    class Pool(execute._Pool):
+        @property
+        def workers(self):
+            raise AssertionError("asked for the worker count")
+
+    plan = sim.plan_batch(spec)
+    chunks = list(execute._chunks(plan, Pool(), 3, deque()))
+    assert [len(c) for c in chunks] == [3, 3, 2]
+    assert [r for c in chunks for r in c] == plan
+
+
+def test_write_json_atomic(tmp_path):
+    path = tmp_path / "m.json"
+    write_json_atomic({"region": "成都", "n": [1, 2]}, path)
+    assert path.read_text(encoding="utf-8") == (
+        '{\n  "region": "成都",\n  "n": [\n    1,\n    2\n  ]\n}\n')
+    with pytest.raises(ValueError):
+        write_json_atomic({"x": float("nan")}, path, allow_nan=False)
+    assert not list(tmp_path.glob(".*.tmp"))
 
 
 # -- loading -------------------------------------------------------------------------------

@@ -143,6 +143,33 @@ def test_sweep_ranges():
     assert sweep_values("stay_bonus", [3, 4.5]) == (3.0, 4.5)
 
 
+def test_sweep_of_an_unknown_name_points_to_the_parameter_list():
+    with pytest.raises(sim.InputError) as err:
+        sweep_values("zzzz", [1.0], "b.toml")
+    assert str(err.value) == ("b.toml: sweep.zzzz: unknown parameter; see docs/parameters.md "
+                              "for the list")
+    with pytest.raises(sim.InputError, match=r"sweep\.svc\.services_boost: unknown parameter"):
+        sweep_values("svc.services_boost", [0.1], "b.toml")  # a sweep has no lever factors
+
+
+def test_planning_validates_parameters_once_per_point(monkeypatch):
+    calls = []
+    real = sim.Parameters.replace
+
+    def replace(self, **overrides):
+        calls.append(overrides)
+        return real(self, **overrides)
+
+    monkeypatch.setattr(sim.Parameters, "replace", replace)
+    spec = sim.BatchSpec(scenarios=(SCENARIOS / "baseline.toml",), replicates=4, seed=1,
+                         sweep={"migration_rate": [0.03, 0.06]})
+    calls.clear()
+    plan = sim.plan_batch(spec)
+    assert len(plan) == 8
+    # (the scenario's own parameters are made with no overrides, once)
+    assert [c for c in calls if c] == [{"migration_rate": 0.03}, {"migration_rate": 0.06}]
+
+
 # -- bad batch files: one line, exit code 2 --------------------------------------------------
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
-import json
 import logging
 import multiprocessing
 import os
@@ -36,23 +35,19 @@ from sim.batch.spec import BatchSpec, RunSpec, SpecLike, as_batch_spec, plan_bat
 from sim.batch.store import (
     ROW_KEYS,
     Batch,
+    RunsTable,
     done_runs,
     part_path,
     read_manifest,
-    read_records,
-    reconcile,
+    read_runs,
     remove_parts,
     remove_temporaries,
-    runs_frame,
-    write_runs,
 )
 from sim.errors import InputError
 from sim.provenance import git_commit, versions
-from sim.results import MANIFEST, write_parquet_atomic, write_text_atomic
+from sim.recorder import ID_COLUMNS
+from sim.results import MANIFEST, write_json_atomic, write_parquet_atomic
 from sim.runner import simulate
-
-#: Columns that identify a run, kept in every part whatever ``output.columns`` says.
-ID_COLUMNS = ("run_id", "scenario", "replicate", "seed")
 
 #: Executors by name (an Executor instance or a dask Client also works).
 EXECUTORS = ("serial", "processes", "dask")
@@ -64,6 +59,8 @@ ONE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 CHUNK_SECONDS = 1.0
 #: Seconds between rewrites of runs.parquet while a batch runs.
 RUNS_EVERY_S = 2.0
+#: Seconds a Dask cluster's count of worker threads is reused before asking again.
+WORKERS_EVERY_S = 1.0
 
 
 class BatchAborted(RuntimeError):
@@ -238,11 +235,19 @@ class _DaskPool(_Pool):
         else:
             self.label = "Dask client"
         self.client = client
+        self._workers: tuple[float, int] | None = None
 
     @property
     def workers(self) -> int:
-        """Worker threads now in the cluster (workers may join and leave while it runs)."""
-        return max(1, sum(self.client.nthreads().values()))
+        """Worker threads in the cluster (workers may join and leave while it runs).
+
+        Asking costs a round trip to the scheduler, so the count is reused for
+        :data:`WORKERS_EVERY_S`.
+        """
+        now = time.monotonic()
+        if self._workers is None or now - self._workers[0] > WORKERS_EVERY_S:
+            self._workers = (now, max(1, sum(self.client.nthreads().values())))
+        return self._workers[1]
 
     def submit(self, chunk: list[RunSpec], out: str, tables: Sequence[str]) -> Any:
         # Runs are not pure functions of their arguments in Dask's sense (they write
@@ -341,9 +346,10 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
     try:
         if manifest is None:
             manifest = _create_store(out, spec, plan, session)
-        records = reconcile(read_records(out), done) if resume else {}
-        sweep = spec.design_columns
-        write_runs(out, runs_frame(plan, records, sweep))
+        runs = RunsTable(plan, spec.design_columns)
+        if resume:
+            runs.resume(read_runs(out), done)
+        runs.write(out)
     except BaseException:
         pool.close(set())
         raise
@@ -356,14 +362,12 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
     last_write = time.monotonic()
 
     # Seconds of the latest successful runs, for sizing chunks.
-    recent: deque[float] = deque(
-        (r["seconds"] for r in records.values()
-         if r["status"] == "done" and np.isfinite(r["seconds"])), maxlen=50)
+    recent: deque[float] = deque(runs.done_seconds().tolist(), maxlen=50)
 
     def on_records(batch_records: list[dict]) -> None:
         nonlocal last_write
+        runs.update({rec["run_id"]: rec for rec in batch_records})
         for rec in batch_records:
-            records[rec.pop("run_id")] = rec
             stats["ran"] += 1
             stats[rec["status"]] += 1
             if rec["status"] == "done":
@@ -373,7 +377,7 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
             if stats["failed"]:
                 bar.set_postfix(failed=stats["failed"], refresh=False)
         if time.monotonic() - last_write > RUNS_EVERY_S:
-            write_runs(out, runs_frame(plan, records, sweep))
+            runs.write(out)
             last_write = time.monotonic()
 
     pending: set[Any] = set()
@@ -398,7 +402,7 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
         _collect_finished(pending, on_records)
         if bar is not None:
             bar.close()
-        write_runs(out, runs_frame(plan, records, sweep))
+        runs.write(out)
         session.update(finished=_now(), **stats,
                        seconds=round(time.perf_counter() - t_start, 3),
                        complete=finished and len(done_runs(out, tables)) == len(plan))
@@ -452,13 +456,15 @@ def _chunks(todo: list[RunSpec], pool: _Pool, chunk_size: int | None,
     chunks aim at :data:`CHUNK_SECONDS` of work, but never so large that fewer
     than two chunks per worker remain for balancing the load.
     """
+    if chunk_size is not None:
+        for i in range(0, len(todo), chunk_size):
+            yield todo[i:i + chunk_size]
+        return
     i = 0
     first = 0
     while i < len(todo):
         workers = pool.workers
-        if chunk_size is not None:
-            size = chunk_size
-        elif first < workers:
+        if first < workers:
             size, first = 1, first + 1
         else:
             per_run = float(np.mean(recent)) if recent else CHUNK_SECONDS
@@ -542,8 +548,7 @@ def _create_store(out: Path, spec: BatchSpec, plan: list[RunSpec],
 
 
 def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
-    write_text_atomic(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                      out / MANIFEST)
+    write_json_atomic(manifest, out / MANIFEST)
 
 
 def _file_entry(path: str | None) -> dict[str, Any]:

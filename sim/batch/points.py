@@ -16,7 +16,6 @@ others it does not exist, and its column holds NaN.
 
 from __future__ import annotations
 
-import difflib
 import math
 import typing
 from collections.abc import Mapping
@@ -29,7 +28,7 @@ from pydantic import ValidationError
 from sim.errors import InputError
 from sim.levers import LEVER_TYPES
 from sim.levers.base import Lever
-from sim.parameters import Parameters
+from sim.parameters import PARAMETER_LIST_HINT, Parameters, check_parameter_name
 from sim.scenario import Scenario
 
 
@@ -76,6 +75,24 @@ def split_factor(name: str) -> tuple[str, str] | None:
     return lever_id, field_name
 
 
+def check_parameter(name: str, where: str, prefix: str, *, levers: bool = False) -> None:
+    """Check that a name is a model parameter.
+
+    Args:
+        name: the name.
+        where: the file, for messages.
+        prefix: the field path before the name, e.g. ``sweep.``.
+        levers: whether a lever intensity would also be allowed here (for the hint
+            given when no parameter has a similar name).
+
+    Raises:
+        InputError: unknown parameter, with the closest parameter name if any.
+    """
+    otherwise = ("name a parameter (docs/parameters.md) or a lever intensity as "
+                 "'<lever id>.<field>'") if levers else PARAMETER_LIST_HINT
+    check_parameter_name(name, f"{prefix}{name}", source=where, otherwise=otherwise)
+
+
 def check_factor(name: str, scenarios: tuple[Scenario, ...], where: str, prefix: str) -> None:
     """Check that a factor names a parameter or a lever intensity of some scenario.
 
@@ -90,13 +107,7 @@ def check_factor(name: str, scenarios: tuple[Scenario, ...], where: str, prefix:
     """
     lever = split_factor(name)
     if lever is None:
-        specs = Parameters.specs()
-        if name not in specs:
-            close = difflib.get_close_matches(name, list(specs), n=1)
-            hint = (f"did you mean '{close[0]}'?" if close
-                    else "name a parameter (docs/parameters.md) or a lever intensity as "
-                         "'<lever id>.<field>'")
-            raise InputError(f"{prefix}{name}: unknown parameter; {hint}", source=where)
+        check_parameter(name, where, prefix, levers=True)
         return
     lever_id, field_name = lever
     levers = {lv.id: lv for s in scenarios for lv in s.levers}

@@ -405,12 +405,7 @@ def sweep_values(name: str, values: Any, where: str = "<batch>") -> tuple[float,
             a value outside the parameter's allowed range.
     """
     field_name = f"sweep.{name}"
-    specs = Parameters.specs()
-    if name not in specs:
-        close = difflib.get_close_matches(name, list(specs), n=1)
-        hint = (f"did you mean '{close[0]}'?" if close
-                else "see docs/parameters.md for the list")
-        raise InputError(f"{field_name}: unknown parameter; {hint}", source=where)
+    points.check_parameter(name, where, "sweep.")
     if isinstance(values, str):
         out = _parse_range(values, field_name, where)
     elif isinstance(values, Sequence):
@@ -426,12 +421,7 @@ def sweep_values(name: str, values: Any, where: str = "<batch>") -> tuple[float,
     if len(set(out)) < len(out):
         raise InputError(f"{field_name}: repeated values {list(out)}; each value once",
                          source=where)
-    lo, hi = specs[name].bounds
-    for v in out:
-        if not lo <= v <= hi:
-            raise InputError(f"{field_name}: {v:g} is outside the allowed range [{lo:g}, "
-                             f"{hi:g}] ({specs[name].unit}) of {name}", source=where)
-    return out
+    return tuple(points.check_value(name, v, (), where, "sweep.") for v in out)
 
 
 def _parse_range(text: str, field_name: str, where: str) -> tuple[float, ...]:
@@ -510,6 +500,7 @@ class PointPlanner:
         self.base = scenario.model_parameters()
         self.design_columns = spec.design_columns
         self._variants: dict[tuple[tuple[str, float], ...], Scenario] = {}
+        self._parameters: dict[tuple[tuple[str, float], ...], Parameters] = {}
 
     def run(self, point: Mapping[str, float], replicate: int) -> RunSpec:
         """The run of this scenario at ``point``, replicate ``replicate``."""
@@ -524,7 +515,11 @@ class PointPlanner:
         effective = {**params, **used}
         seed = run_seed(spec.seed, replicate, scenario_name=scenario.name, point=effective,
                         common=spec.common_random_numbers)
-        full = self.base.replace(**params)
+        # The full parameter set (validated) changes with the point, not the replicate.
+        key = tuple(sorted(params.items()))
+        full = self._parameters.get(key)
+        if full is None:
+            full = self._parameters[key] = self.base.replace(**params)
         return RunSpec(
             run_id=make_run_id(scenario, seed=seed, replicate=replicate,
                                deterministic=spec.deterministic, parameters=full),

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ RUNS = "runs.parquet"
 RUN_COLUMNS = ("run_id", "scenario", "replicate", "seed", "status", "error", "seconds",
                "started")
 STATUSES = ("done", "failed", "missing")
+STATUS_DTYPE = pd.CategoricalDtype(STATUSES)
 #: Columns that identify a row within one run, by table (summaries group by them).
 ROW_KEYS = {"region_year": ("year",), "county_year": ("year", "code"),
             "levers_year": ("year", "code", "lever_id"),
@@ -110,70 +112,145 @@ def read_manifest(out: Path) -> dict[str, Any]:
     return manifest
 
 
-def runs_frame(plan: Sequence[RunSpec], records: Mapping[str, Mapping[str, Any]],
-               sweep: Sequence[str]) -> pd.DataFrame:
-    """The runs table: one row per planned run, with its status.
+_STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
+_NAT = np.iinfo(np.int64).min  # NaT as int64
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class RunsTable:
+    """The runs table of a batch being run: one row per planned run, kept up to date.
+
+    The columns that identify a run (ids, seed, design columns) are built once; the
+    status columns (``status``, ``error``, ``seconds``, ``started``) are arrays that
+    :meth:`update` changes run by run. Rewriting ``runs.parquet`` every few seconds
+    then costs the encoding of the table, not a rebuild of every row in Python.
 
     Args:
         plan: the planned runs.
-        records: run id → ``status``, ``error``, ``seconds``, ``started`` of runs
-            that finished or failed; other runs are ``missing``.
         sweep: the design columns: swept parameters or design factors (one column
             each).
     """
-    missing = {"status": "missing", "error": None, "seconds": np.nan, "started": None}
-    rows = []
-    for r in plan:
-        rec = records.get(r.run_id, missing)
-        rows.append((r.run_id, r.scenario_name, r.replicate, r.seed, rec["status"],
-                     rec["error"], rec["seconds"], rec["started"],
-                     *(r.design_values[p] for p in sweep)))
-    df = pd.DataFrame(rows, columns=[*RUN_COLUMNS, *sweep])
-    df["status"] = pd.Categorical(df["status"], categories=STATUSES)
-    df["error"] = df["error"].astype("str").where(df["error"].notna(), None)
-    df["seconds"] = df["seconds"].astype("float64")
-    df["started"] = pd.to_datetime(df["started"], utc=True, format="ISO8601")
-    for p in sweep:
-        df[p] = df[p].astype("float64")
-    return df
+
+    def __init__(self, plan: Sequence[RunSpec], sweep: Sequence[str]) -> None:
+        self.row = {r.run_id: i for i, r in enumerate(plan)}
+        self.fixed: dict[str, Any] = {
+            "run_id": pd.Series([r.run_id for r in plan], dtype="str"),
+            "scenario": pd.Series([r.scenario_name for r in plan], dtype="str"),
+            "replicate": np.array([r.replicate for r in plan], dtype=np.int64),
+            "seed": np.array([r.seed for r in plan], dtype=np.int64),
+        }
+        self.design = {p: np.array([r.design_values[p] for r in plan], dtype=np.float64)
+                       for p in sweep}
+        n = len(plan)
+        self.status = np.full(n, _STATUS_CODE["missing"], dtype=np.int8)
+        self.error = np.full(n, None, dtype=object)
+        self.seconds = np.full(n, np.nan)
+        self.started = np.full(n, _NAT, dtype=np.int64)  # microseconds since 1970, UTC
+
+    def update(self, records: Mapping[str, Mapping[str, Any]]) -> None:
+        """Set the status of some runs.
+
+        Args:
+            records: run id → ``status``, ``error``, ``seconds`` and ``started`` (ISO
+                time or None); ids not planned are ignored.
+        """
+        for rid, rec in records.items():
+            i = self.row.get(rid)
+            if i is None:
+                continue
+            self.status[i] = _STATUS_CODE[rec["status"]]
+            self.error[i] = None if rec["error"] is None else str(rec["error"])
+            self.seconds[i] = rec["seconds"]
+            started = rec["started"]
+            self.started[i] = _NAT if started is None else (
+                (datetime.fromisoformat(started) - _EPOCH) // _MICROSECOND)
+
+    def resume(self, previous: pd.DataFrame | None, done: Collection[str]) -> None:
+        """Take the statuses of an earlier session, made to agree with the parts on disk.
+
+        Args:
+            previous: the batch's ``runs.parquet`` as written so far (None if it was
+                never written).
+            done: run ids with all their parts (:func:`done_runs`).
+        """
+        if previous is not None:
+            self._take(previous)
+        self._take(reconcile(self.frame(), done))
+
+    def _take(self, runs: pd.DataFrame) -> None:
+        rows = pd.Index(self.fixed["run_id"]).get_indexer(runs["run_id"])
+        known = rows >= 0
+        rows = rows[known]
+        status = pd.Categorical(runs["status"].astype("str"), categories=STATUSES)
+        self.status[rows] = status.codes[known]
+        error = runs["error"]
+        self.error[rows] = error.astype(object).where(error.notna(), None).to_numpy()[known]
+        self.seconds[rows] = runs["seconds"].to_numpy(dtype=np.float64)[known]
+        self.started[rows] = pd.DatetimeIndex(runs["started"]).as_unit("us").asi8[known]
+
+    def done_seconds(self) -> np.ndarray:
+        """Seconds of the done runs whose time is known."""
+        seconds = self.seconds[self.status == _STATUS_CODE["done"]]
+        return seconds[np.isfinite(seconds)]
+
+    def columns(self) -> dict[str, Any]:
+        """The table as columns, in the order and with the types of ``runs.parquet``."""
+        started = self.started.view("M8[us]")
+        if (self.started == _NAT).all():
+            started = started.astype("M8[s]")  # as pandas parses a column of no times
+        return {
+            **self.fixed,
+            "status": pd.Categorical.from_codes(self.status, dtype=STATUS_DTYPE),
+            "error": pd.Series(self.error, dtype="str"),
+            "seconds": self.seconds,
+            "started": pd.Series(started).dt.tz_localize("UTC"),
+            **self.design,
+        }
+
+    def frame(self) -> pd.DataFrame:
+        """The table as a DataFrame (as :attr:`Batch.runs` reads it back)."""
+        return pd.DataFrame(self.columns(), copy=True)
+
+    def write(self, out: Path) -> None:
+        """Write ``runs.parquet`` atomically."""
+        write_parquet_atomic(self.columns(), out / RUNS)
 
 
-def write_runs(out: Path, runs: pd.DataFrame) -> None:
-    """Write ``runs.parquet`` atomically."""
-    write_parquet_atomic(runs, out / RUNS)
-
-
-def read_records(out: Path) -> dict[str, dict[str, Any]]:
-    """Status records of ``runs.parquet`` (empty if it does not exist yet)."""
+def read_runs(out: Path) -> pd.DataFrame | None:
+    """``runs.parquet`` as written, before :func:`reconcile` (None if it does not exist)."""
     path = out / RUNS
-    if not path.is_file():
-        return {}
-    df = pd.read_parquet(path, columns=list(RUN_COLUMNS))
-    df = df[df["status"] != "missing"]
-    started = df["started"].map(lambda t: None if pd.isna(t) else t.isoformat())
-    return {rid: {"status": str(st), "error": None if pd.isna(err) else err,
-                  "seconds": float(sec), "started": s}
-            for rid, st, err, sec, s in zip(df["run_id"], df["status"], df["error"],
-                                            df["seconds"], started, strict=True)}
+    return pd.read_parquet(path) if path.is_file() else None
 
 
-def reconcile(records: Mapping[str, Mapping[str, Any]], done: set[str]
-              ) -> dict[str, dict[str, Any]]:
-    """Status records that agree with the parts on disk.
+def reconcile(runs: pd.DataFrame, done: Collection[str]) -> pd.DataFrame:
+    """The runs table made to agree with the parts on disk, which decide what is done.
 
-    A run with all its parts is done (even if the runs table had no time to say
-    so); a run recorded as done whose parts are gone is missing again.
+    A run with all its parts is done, even if the runs table had no time to say so
+    (a batch killed between writing a run's parts and rewriting ``runs.parquet``,
+    or a failed run that a resumed session finished); a run recorded as done whose
+    parts are gone is missing again. The error, seconds and start time of a row
+    whose status changes are cleared: they were those of another attempt.
+
+    Args:
+        runs: a runs table (``runs.parquet``).
+        done: run ids with all their parts (:func:`done_runs`).
+
+    Returns:
+        A corrected copy.
     """
-    out: dict[str, dict[str, Any]] = {}
-    for rid, rec in records.items():
-        if rec["status"] == "done" and rid not in done:
-            continue
-        out[rid] = dict(rec)
-    for rid in done:
-        rec = out.get(rid)
-        if rec is None or rec["status"] != "done":
-            out[rid] = {"status": "done", "error": None, "seconds": np.nan, "started": None}
-    return out
+    runs = runs.copy()
+    on_disk = runs["run_id"].isin(done).to_numpy()
+    recorded = runs["status"].astype("str").to_numpy()
+    stale = on_disk != (recorded == "done")
+    status = np.where(on_disk, "done", np.where(recorded == "done", "missing", recorded))
+    runs["status"] = pd.Categorical(status, categories=STATUSES)
+    if stale.any():
+        cleared = {"error": None, "seconds": np.nan, "started": pd.NaT}
+        for name, value in cleared.items():
+            if name in runs.columns:
+                runs.loc[stale, name] = value
+    return runs
 
 
 class Batch:
@@ -212,22 +289,20 @@ class Batch:
     @property
     def runs(self) -> pd.DataFrame:
         """One row per planned run: ids, seed, status, error, seconds, started, sweep."""
-        path = self.path / RUNS
-        if not path.is_file():
+        runs = read_runs(self.path)
+        if runs is None:
             raise InputError("runs.parquet missing; the batch never started",
                              source=str(self.path))
-        runs = pd.read_parquet(path)
-        # The parts are the truth: a batch killed between writing a run's parts and
-        # rewriting runs.parquet still finished that run.
-        on_disk = runs["run_id"].isin(done_runs(self.path, self.tables)).to_numpy()
-        recorded = runs["status"].astype("str").to_numpy()
-        status = np.where(on_disk, "done", np.where(recorded == "done", "missing", recorded))
-        runs["status"] = pd.Categorical(status, categories=STATUSES)
-        return runs
+        # The parts are the truth: see reconcile.
+        return reconcile(runs, done_runs(self.path, self.tables))
 
-    def counts(self) -> dict[str, int]:
-        """Number of runs by status (done, failed, missing)."""
-        counts = self.runs["status"].value_counts()
+    def counts(self, runs: pd.DataFrame | None = None) -> dict[str, int]:
+        """Number of runs by status (done, failed, missing).
+
+        Args:
+            runs: :attr:`runs`, if already read (default: read it).
+        """
+        counts = (self.runs if runs is None else runs)["status"].value_counts()
         return {s: int(counts.get(s, 0)) for s in STATUSES}
 
     def failures(self) -> pd.DataFrame:

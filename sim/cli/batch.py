@@ -59,6 +59,7 @@ def executor_of(args: argparse.Namespace) -> tuple[str, int | None]:
 def handle(args: argparse.Namespace) -> int:
     """Plan, run, and print a summary line."""
     from sim.batch import BatchAborted, load_batch, load_batch_spec, run_batch
+    from sim.errors import InputError
 
     spec = load_batch_spec(args.batch)
     out = args.out or Path("results") / spec.name
@@ -78,7 +79,11 @@ def handle(args: argparse.Namespace) -> int:
                           progress=not args.quiet and sys.stderr.isatty(),
                           chunk_size=args.chunk_size, on_start=header)
     except KeyboardInterrupt:
-        counts = load_batch(out).counts()
+        try:
+            counts = load_batch(out).counts()
+        except InputError:  # before the store (or its runs table) was written
+            print("countysim: interrupted before any run started", file=sys.stderr)
+            return 130
         print(f"countysim: interrupted; {counts['done']} of {sum(counts.values())} runs "
               f"done and kept in {out}; finish with: countysim batch {args.batch} "
               f"--out {out} --resume", file=sys.stderr)

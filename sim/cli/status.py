@@ -26,7 +26,7 @@ def handle(args: argparse.Namespace) -> int:
     batch = load_batch(args.results)
     m = batch.manifest
     runs = batch.runs
-    counts = batch.counts()
+    counts = batch.counts(runs)
     print(f"{m['spec']['name']} ({args.results}): {len(runs)} runs: {counts['done']} done, "
           f"{counts['failed']} failed, {counts['missing']} missing")
     sweep = "".join(f"; {k}: {len(v)} values" for k, v in m["spec"]["sweep"].items())
