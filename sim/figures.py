@@ -21,6 +21,7 @@ import pandas as pd
 from sim import analysis, plots, style
 from sim.analysis import ResultsSet
 from sim.analysis.compare import final_year
+from sim.analysis.variables import difference_unit, display_scale
 from sim.errors import InputError
 
 #: Region indicators of the lever-comparison figure: (column, % of baseline?).
@@ -94,9 +95,10 @@ def write_comparison(results: Any, baseline: str = "baseline", out: str | Path |
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = Written()
-    _write_tables(rs, baseline, year, out, written)
+    matches = analysis.match_controls(rs, baseline=baseline)
+    _write_tables(rs, baseline, year, out, written, matches)
     with style.paper_style():
-        for name, draw in _figure_makers(rs, baseline, year, others, top).items():
+        for name, draw in _figure_makers(rs, baseline, year, others, top, matches).items():
             try:
                 fig, caption = draw()
             except _Skip as why:
@@ -113,8 +115,8 @@ class _Skip(Exception):
     """A figure the results cannot support (e.g. no flows recorded)."""
 
 
-def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], top: int
-                   ) -> dict[str, Callable[[], tuple[Any, str]]]:
+def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], top: int,
+                   matches: pd.DataFrame) -> dict[str, Callable[[], tuple[Any, str]]]:
     n = rs.replicates(baseline)
     band = f"{analysis.BAND[0]:g}–{analysis.BAND[1]:g} % band over {n} paired replicates"
     chosen = _largest_effects(rs, baseline, year, others, top)
@@ -136,17 +138,19 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
         fig, axes = style.figure("double", height, ncols=len(LEVER_PANELS), sharey=True)
         order = None
         for ax, (variable, relative, title) in zip(axes, LEVER_PANELS, strict=True):
-            unit = "%" if relative else analysis.VARIABLES[variable].diff_unit
+            # The panel title names the indicator, so the axis label leaves it out.
             plots.lever_comparison(rs, variable, baseline, year=year, relative=relative,
                                    order=order, ax=ax, title=title,
-                                   xlabel=f"Δ vs {baseline} ({unit})")
+                                   xlabel=f"Δ vs {baseline} "
+                                          f"({difference_unit(variable, relative)})")
             order = order or [t.get_text() for t in ax.get_yticklabels()]
         return fig, (f"Difference from {baseline} in {year}, by scenario (mean and {band}); "
                      "sorted by the GDP effect.")
 
     def pilot() -> tuple[Any, str]:
         fig, ax = style.figure("single", 0.9 + 0.2 * len(others))
-        plots.pilot_effect_chart(rs, "gdp_per_capita_yuan", baseline, ax=ax, end=year)
+        plots.pilot_effect_chart(rs, "gdp_per_capita_yuan", baseline, ax=ax, end=year,
+                                 matches=matches)
         return fig, ("Pilot effect on GDP per capita growth, " f"{rs.years[0]}–{year}: "
                      "difference-in-differences of the nine pilots against matched "
                      "non-pilot counties (nearest neighbour on start-year population, GDP per "
@@ -154,9 +158,9 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
                      f"({band}); diamonds: the true simulated effect on the pilots.")
 
     def convergence() -> tuple[Any, str]:
-        fig, (a, b) = style.figure("double", max(2.6, 1.0 + 0.16 * (len(others) + 1)), ncols=2)
+        fig, (a, b) = style.figure("double", max(2.6, 1.0 + 0.16 * (len(chosen) + 1)), ncols=2)
         plots.sigma_chart(rs, scenarios=[baseline, *chosen], baseline=baseline, ax=a)
-        plots.beta_chart(rs, baseline=baseline, ax=b)
+        plots.beta_chart(rs, scenarios=[baseline, *chosen], baseline=baseline, ax=b)
         return fig, ("Convergence of GDP per capita across counties. Left: σ, the standard "
                      "deviation of log GDP per capita, by year. Right: β, the slope of "
                      "yearly growth on the initial log level (negative: poorer counties "
@@ -192,15 +196,19 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
     def flows() -> tuple[Any, str]:
         if rs.flows is None or rs.flows.empty:
             raise _Skip("no flows recorded (run with --flows or record_flows=True)")
+        years = sorted(int(y) for y in rs.flows["year"].unique() if y <= year)
+        if not years:
+            raise _Skip(f"no flows recorded up to {year}")
+        span = f"{years[0]}–{years[-1]}" if len(years) > 1 else f"{years[0]}"
         fig, (a, b) = style.figure("double", 3.4, ncols=2)
-        plots.flow_map(rs, kind="migrants", scenario=baseline, ax=a, top=20,
+        plots.flow_map(rs, kind="migrants", scenario=baseline, years=years, ax=a, top=20,
                        min_km=FLOW_MIN_KM, title=f"Migration, {baseline}")
-        plots.flow_map(rs, kind="investment_bn_yuan", scenario=baseline, ax=b, top=20,
-                       min_km=FLOW_MIN_KM, title=f"Investment, {baseline}")
+        plots.flow_map(rs, kind="investment_bn_yuan", scenario=baseline, years=years, ax=b,
+                       top=20, min_km=FLOW_MIN_KM, title=f"Investment, {baseline}")
         return fig, (f"The 20 largest flows of {baseline} between counties at least "
                      f"{FLOW_MIN_KM:g} km apart (shorter flows, mostly between neighbouring "
                      "districts of Chengdu and Chongqing, are left out), yearly mean over "
-                     f"{rs.years[1]}–{year} and replicates: migrants (left) and investment "
+                     f"{span} and replicates: migrants (left) and investment "
                      "(right). Arcs bend clockwise from origin to destination.")
 
     return {
@@ -221,8 +229,8 @@ def _largest_effects(rs: ResultsSet, baseline: str, year: int, others: list[str]
                      ) -> list[str]:
     if len(others) <= top:
         return others
-    d = analysis.compare(rs, "gdp_bn_yuan", baseline, relative=True)
-    d = d[d["year"] == year].set_index("scenario")["mean"].abs()
+    d = analysis.compare(rs, "gdp_bn_yuan", baseline, relative=True, years=[year])
+    d = d.set_index("scenario")["mean"].abs()
     keep = set(d.sort_values(ascending=False).index[:top])
     return [s for s in others if s in keep]
 
@@ -257,9 +265,9 @@ def scenario_definition(rs: ResultsSet, name: str) -> dict[str, Any]:
             "start_year": rs.years[0], "end_year": rs.years[-1]}
 
 
-def _write_tables(rs: ResultsSet, baseline: str, year: int, out: Path, written: Written
-                  ) -> None:
-    key = analysis.key_numbers(rs, baseline, year=year)
+def _write_tables(rs: ResultsSet, baseline: str, year: int, out: Path, written: Written,
+                  matches: pd.DataFrame) -> None:
+    key = analysis.key_numbers(rs, baseline, year=year, matches=matches)
     written.tables["key_numbers.csv"] = _csv(key, out / "key_numbers.csv")
     path = out / "key_numbers.tex"
     path.write_text(analysis.latex_table(key, baseline), encoding="utf-8")
@@ -268,18 +276,17 @@ def _write_tables(rs: ResultsSet, baseline: str, year: int, out: Path, written: 
     parts = []
     for variable, relative in DIFFERENCE_VARIABLES.items():
         d = analysis.compare(rs, variable, baseline, relative=relative)
-        scale = 1.0 if relative else analysis.VARIABLES[variable].scale
-        d[["mean", "median", "low", "high"]] *= scale
+        d[["mean", "median", "low", "high"]] *= display_scale(variable, relative=relative)
         d.insert(2, "variable", variable)
-        d.insert(3, "unit", "%" if relative else analysis.VARIABLES[variable].diff_unit)
+        d.insert(3, "unit", difference_unit(variable, relative))
         parts.append(d)
     diff = pd.concat(parts, ignore_index=True)
     written.tables["differences_region.csv"] = _csv(diff, out / "differences_region.csv")
 
     parts = []
     for variable in COUNTY_VARIABLES:
-        d = analysis.compare(rs, variable, baseline, level="county", relative=True)
-        d = d[d["year"] == year]
+        d = analysis.compare(rs, variable, baseline, level="county", relative=True,
+                             years=[year])
         d.insert(3, "variable", variable)
         d.insert(4, "unit", "%")
         parts.append(d)
@@ -289,7 +296,6 @@ def _write_tables(rs: ResultsSet, baseline: str, year: int, out: Path, written: 
     county.insert(4, "province", county["code"].map(names["province"]))
     written.tables["differences_county.csv"] = _csv(county, out / "differences_county.csv")
 
-    matches = analysis.match_controls(rs, baseline=baseline)
     written.tables["pilot_matches.csv"] = _csv(matches, out / "pilot_matches.csv")
     effects = pd.concat([analysis.pilot_effect(rs, v, baseline, matches=matches, end=year)
                          for v in ("gdp_per_capita_yuan", "population", "income_per_capita_yuan")],

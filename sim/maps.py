@@ -208,9 +208,8 @@ def set_map_frame(ax: Axes, bounds: tuple[float, float, float, float], *,
         add_scale_bar(ax)
 
 
-def add_scale_bar(ax: Axes, length_km: float | None = None, *, loc: str = "lower left"
-                  ) -> None:
-    """Draw a scale bar of ``length_km`` (default: a round ~1/5 of the map width)."""
+def add_scale_bar(ax: Axes, length_km: float | None = None) -> None:
+    """Draw a scale bar of ``length_km`` (default: a round ~1/5 of the map width), lower left."""
     lon0, lon1 = ax.get_xlim()
     lat0, lat1 = ax.get_ylim()
     mid = (lat0 + lat1) / 2
@@ -219,8 +218,6 @@ def add_scale_bar(ax: Axes, length_km: float | None = None, *, loc: str = "lower
         target = width_km / 5
         length_km = min((50, 100, 200, 250, 500), key=lambda v: abs(v - target))
     deg = length_km / width_km * (lon1 - lon0)
-    if loc != "lower left":
-        raise ValueError("only loc='lower left' is supported")
     x = lon0 + 0.04 * (lon1 - lon0)
     y = lat0 + 0.05 * (lat1 - lat0)
     ax.plot([x, x + deg], [y, y], color="black", lw=1.6, solid_capstyle="butt", zorder=20)

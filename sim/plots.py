@@ -34,7 +34,7 @@ from matplotlib.patches import FancyArrowPatch, Patch, PathPatch
 from sim import analysis, maps, style
 from sim.analysis import as_results_set
 from sim.analysis.compare import BAND, final_year
-from sim.analysis.variables import axis_label, display_scale, variable
+from sim.analysis.variables import axis_label, difference_unit, display_scale, variable
 from sim.errors import InputError
 from sim.model import network_for  # noqa: F401 - part of the plotting API
 from sim.network import great_circle_km
@@ -82,7 +82,7 @@ def fan_chart(results: Any, variable_name: str, *, baseline: str | None = None,
         ax.axhline(0, color=style.BASELINE_COLOR, lw=0.6, zorder=1)
     ax.set_xlabel("Year")
     ax.set_ylabel(axis_label(variable_name, difference=baseline is not None,
-                             relative=relative))
+                             relative=relative, baseline=baseline or "baseline"))
     ax.set_title(variable(variable_name).label if title is None else title)
     if legend:
         _band_legend(ax, summary)
@@ -125,7 +125,7 @@ def _legend_under_axis(ax: Axes, handles: Sequence[Any], title: str | None = Non
 
 
 def lever_comparison(results: Any, variable_name: str, baseline: str = "baseline", *,
-                     year: int | None = None, relative: bool = False, level: str = "region",
+                     year: int | None = None, relative: bool = False,
                      band: tuple[float, float] = BAND, order: Sequence[str] | None = None,
                      ax: Axes | None = None, title: str | None = None,
                      xlabel: str | None = None) -> Axes:
@@ -137,7 +137,6 @@ def lever_comparison(results: Any, variable_name: str, baseline: str = "baseline
         baseline: the reference scenario.
         year: the year compared (default: the last).
         relative: differences in % of the baseline.
-        level: ``region`` (the default; ``county`` sums are not meaningful here).
         band: percentiles of the interval over paired replicates.
         order: scenarios from top to bottom (default: by mean difference, largest on top).
         ax: where to draw.
@@ -149,14 +148,13 @@ def lever_comparison(results: Any, variable_name: str, baseline: str = "baseline
     """
     rs = as_results_set(results)
     year = final_year(rs, year)
-    summary = analysis.compare(rs, variable_name, baseline, relative=relative, level=level,
-                               band=band)
-    summary = summary[summary["year"] == year]
+    summary = analysis.compare(rs, variable_name, baseline, relative=relative, band=band,
+                               years=[year])
     scale = display_scale(variable_name, relative=relative)
     ax = ax if ax is not None else style.figure("single")[1]
     _draw_dots(ax, summary, scale, style.scenario_styles(rs.scenarios, baseline), order)
-    ax.set_xlabel(axis_label(variable_name, difference=True, relative=relative)
-                  if xlabel is None else xlabel)
+    ax.set_xlabel(axis_label(variable_name, difference=True, relative=relative,
+                             baseline=baseline) if xlabel is None else xlabel)
     ax.set_title(f"{variable(variable_name).label}, {year}" if title is None else title)
     return ax
 
@@ -202,7 +200,9 @@ def pilot_effect_chart(results: Any, variable_name: str = "gdp_per_capita_yuan",
     (scenario minus baseline, pilots against matched non-pilots). Open diamonds:
     the true simulated effect on the pilots (``att``); a gap between them is the
     spill-over onto the controls. Extra keywords go to
-    :func:`sim.analysis.pilot_effect` (``treated``, ``k``, ``log``, ``end``).
+    :func:`sim.analysis.pilot_effect` (``treated``, ``matches``, ``k``, ``log``,
+    ``end``). Effects are in log points, or (``log=False``, outcomes that are not
+    positive, flow columns) in the outcome's display unit.
 
     Returns:
         The Axes, one interval per scenario.
@@ -211,16 +211,18 @@ def pilot_effect_chart(results: Any, variable_name: str = "gdp_per_capita_yuan",
     effect = analysis.pilot_effect(rs, variable_name, baseline, band=band, **effect_kw)
     ax = ax if ax is not None else style.figure("single")[1]
     styles = style.scenario_styles(rs.scenarios, baseline)
+    log_points = effect["unit"].iloc[0] == "log points"
+    scale = 1.0 if log_points else display_scale(variable_name)
+    unit = "log points" if log_points else difference_unit(variable_name)
     did = effect[effect["measure"] == "effect"]
-    order = _draw_dots(ax, did, 1.0, styles, order)
+    order = _draw_dots(ax, did, scale, styles, order)
     att = effect[effect["measure"] == "att"].set_index("scenario")
     y = np.arange(len(order))[::-1]
-    ax.plot(att.loc[order, "mean"], y, "D", mfc="white", mec="black", ms=3.5, mew=0.8,
-            zorder=4, gid="att")
-    unit = effect["unit"].iloc[0]
+    ax.plot(att.loc[order, "mean"] * scale, y, "D", mfc="white", mec="black", ms=3.5,
+            mew=0.8, zorder=4, gid="att")
     what = variable(variable_name).label
-    ax.set_xlabel(f"Effect on {what} growth "
-                  f"({unit if unit == 'log points' else variable(variable_name).unit})")
+    ax.set_xlabel(f"Effect on {what} growth ({unit})" if unit else
+                  f"Effect on {what} growth")
     ax.set_title("Pilot effect (simulated DiD)" if title is None else title)
     if legend:
         lo, hi = effect.attrs.get("band", band)
@@ -258,16 +260,20 @@ def sigma_chart(results: Any, *, scenarios: Sequence[str] | None = None,
     return ax
 
 
-def beta_chart(results: Any, *, baseline: str = "baseline",
-               band: tuple[float, float] = BAND, order: Sequence[str] | None = None,
-               ax: Axes | None = None, title: str | None = None) -> Axes:
+def beta_chart(results: Any, *, scenarios: Sequence[str] | None = None,
+               baseline: str = "baseline", band: tuple[float, float] = BAND,
+               order: Sequence[str] | None = None, ax: Axes | None = None,
+               title: str | None = None) -> Axes:
     """β-convergence per scenario: slope of yearly growth on initial log level.
+
+    ``scenarios`` limits the scenarios drawn (default: all).
 
     Returns:
         The Axes, one interval per scenario (more negative: faster convergence).
     """
     rs = as_results_set(results)
-    beta = analysis.beta_convergence(rs.county_year)
+    cy = rs.county_year if scenarios is None else rs.select(scenarios).county_year
+    beta = analysis.beta_convergence(cy)
     summary = analysis.summarise(beta, "beta", ["scenario"], band)
     ax = ax if ax is not None else style.figure("single")[1]
     _draw_dots(ax, summary, variable("beta").scale, style.scenario_styles(rs.scenarios,
@@ -528,11 +534,12 @@ def county_values(results: Any, variable_name: str, *, scenario: str | None = No
     if scenario is None:
         scenario = _default_scenario(rs, baseline)
     if baseline is None:
-        s = analysis.levels(rs, variable_name, level="county", scenarios=[scenario])
+        s = analysis.levels(rs, variable_name, level="county", scenarios=[scenario],
+                            years=[year])
     else:
         s = analysis.compare(rs, variable_name, baseline, level="county", relative=relative,
-                             scenarios=[scenario])
-    s = s[s["year"] == year].set_index("code")["mean"]
+                             scenarios=[scenario], years=[year])
+    s = s.set_index("code")["mean"]
     return s * display_scale(variable_name, relative=relative)
 
 
@@ -553,7 +560,8 @@ def scenario_map(results: Any, variable_name: str, *, scenario: str | None = Non
     values = county_values(rs, variable_name, scenario=scenario, baseline=baseline,
                            relative=relative, year=year)
     scenario = scenario or _default_scenario(rs, baseline)
-    label = axis_label(variable_name, difference=baseline is not None, relative=relative)
+    label = axis_label(variable_name, difference=baseline is not None, relative=relative,
+                       baseline=baseline or "baseline")
     if title is None:
         title = f"{scenario}: {variable(variable_name).label}, {year}"
     map_kw.setdefault("diverging", baseline is not None)
@@ -609,7 +617,8 @@ def scenario_maps(results: Any, variable_name: str, *, baseline: str | None = No
     for extra in flat[len(values):]:
         extra.set_visible(False)
     coll = next(c for c in flat[0].collections if c.get_gid() == "counties")
-    label = axis_label(variable_name, difference=baseline is not None, relative=relative)
+    label = axis_label(variable_name, difference=baseline is not None, relative=relative,
+                       baseline=baseline or "baseline")
     cb = flat[0].figure.colorbar(coll, ax=list(flat), orientation="horizontal",
                                  fraction=0.04, shrink=0.5, aspect=40, pad=0.02,
                                  extend=_extend(every, coll.norm))

@@ -259,6 +259,23 @@ def test_swept_parameters_pair_runs_too(batch, tmp_path):
     assert swept.parameter_columns == ["migration_rate"]
     d = analysis.paired_differences(swept, "gdp_bn_yuan", "baseline", scenarios=["industry"])
     assert len(d) == 2 * 3 * 6  # parameter values × replicates × years, no cross-pairs
+    # A run without a baseline run of the same replicate and parameter values: the
+    # error names the values that found no partner.
+    region = region[~((region["scenario"] == "baseline") & (region["migration_rate"] == 0.02))]
+    unpaired = ResultsSet(county_year=pd.DataFrame(), region_year=region)
+    with pytest.raises(sim.InputError, match=r"'industry' replicate 0 has no baseline run with "
+                                             r"the same replicate and migration_rate=0.02 .*"
+                                             r"baseline migration_rate: 0.01$"):
+        analysis.compare(unpaired, "gdp_bn_yuan", "baseline")
+
+
+def test_compare_and_levels_of_chosen_years():
+    rs = constructed_region_results()
+    every = analysis.compare(rs, "gdp_bn_yuan", "baseline")
+    only = analysis.compare(rs, "gdp_bn_yuan", "baseline", years=[2025])
+    pd.testing.assert_frame_equal(only, every[every["year"] == 2025].reset_index(drop=True))
+    lv = analysis.levels(rs, "gdp_bn_yuan", years=[2020])
+    assert set(lv["year"]) == {2020} and set(lv["scenario"]) == {"baseline", "a"}
 
 
 # -- tables ------------------------------------------------------------------------------

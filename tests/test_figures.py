@@ -123,6 +123,29 @@ def test_pilot_effect_sigma_and_beta_charts(results):
     assert len(ax.containers) == 3 and ax.get_title().startswith("β-convergence")
 
 
+def test_pilot_effect_chart_shows_level_effects_in_display_units(results):
+    ax = plots.pilot_effect_chart(results, "gdp_per_capita_yuan", log=False)
+    assert ax.get_xlabel() == "Effect on GDP per capita growth (thousand yuan)"
+    effect = analysis.pilot_effect(results, "gdp_per_capita_yuan", log=False)
+    att = effect[effect["measure"] == "att"].set_index("scenario")["mean"]
+    order = [t.get_text() for t in ax.get_yticklabels()]
+    (diamonds,) = gid(ax, "att")
+    assert np.allclose(diamonds.get_xdata(), att.loc[order].to_numpy() * 1e-3)
+    did = effect[effect["measure"] == "effect"].set_index("scenario")["mean"]
+    dots = [c.lines[0].get_xdata()[0] for c in ax.containers]
+    assert np.allclose(dots, did.loc[order].to_numpy() * 1e-3)
+
+
+def test_labels_name_the_baseline_and_beta_takes_scenarios(results):
+    ax = plots.fan_chart(results, "urbanisation_rate", baseline="industry")
+    assert ax.get_ylabel() == "Δ Urbanisation rate vs industry (pp)"
+    ax = plots.lever_comparison(results, "gdp_bn_yuan", "industry", relative=True)
+    assert ax.get_xlabel() == "Δ GDP vs industry (%)"
+    ax = plots.beta_chart(results, scenarios=["baseline", "rail_link"])
+    assert sorted(t.get_text() for t in ax.get_yticklabels()) == ["baseline", "rail_link"]
+    assert len(ax.containers) == 2
+
+
 # -- maps --------------------------------------------------------------------------------
 
 
@@ -265,6 +288,29 @@ def test_plot_single_figures_and_bad_input(results, tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
     code, _, err = countysim(capsys, "plot", "sigma", results.source, "--variable", "theil")
     assert code == 2 and "plot sigma takes no --variable" in err
+
+
+def test_plot_rejects_options_the_figure_ignores(results, tmp_path, capsys):
+    for kind, option in (("fan", ["--year", "2023"]), ("sigma", ["--year", "2023"]),
+                         ("beta", ["--year", "2023"]), ("flows", ["--year", "2023"]),
+                         ("levers", ["--scenarios", "industry"]),
+                         ("pilot", ["--scenarios", "industry"]),
+                         ("map", ["--scenarios", "industry"]),
+                         ("sigma", ["--top", "5"]), ("maps", ["--width", "double"])):
+        code, _, err = countysim(capsys, "plot", kind, results.source, *option)
+        assert code == 2, (kind, option)
+        assert f"plot {kind} takes no {option[0]}; its options: " in err
+        assert len(err.strip().splitlines()) == 1
+    code, _, err = countysim(capsys, "plot", "fan", results.source, "--relative")
+    assert code == 2 and "--relative needs --baseline" in err
+    code, _, err = countysim(capsys, "plot", "beta", results.source, "--scenarios",
+                             "baseline,industry", "--out", tmp_path / "beta",
+                             "--formats", "svg")
+    assert code == 0, err
+    code, _, err = countysim(capsys, "plot", "flows", results.source, "--top", "5",
+                             "--min-km", "50", "--out", tmp_path / "flows",
+                             "--formats", "svg")
+    assert code == 0, err
 
 
 def test_compare_needs_a_scenario_besides_the_baseline(results, tmp_path):

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 import pandas as pd
 
 from sim.analysis.store import ResultsSet
-from sim.analysis.variables import CONTRACT_COLUMNS, ID_COLUMNS
+from sim.analysis.variables import CONTRACT_COLUMNS
 from sim.errors import InputError
+from sim.recorder import ID_COLUMNS
 
 LEVELS = ("region", "county")
 #: Default band: the 5th to the 95th percentile over replicates (a 90 % band).
@@ -52,7 +53,8 @@ def pair_keys(rs: ResultsSet) -> list[str]:
 
 def paired_differences(rs: ResultsSet, variable: str, baseline: str = "baseline", *,
                        level: str = "region", relative: bool = False,
-                       scenarios: Sequence[str] | None = None) -> pd.DataFrame:
+                       scenarios: Sequence[str] | None = None,
+                       years: Sequence[int] | None = None) -> pd.DataFrame:
     """Scenario minus baseline for each paired run, year (and county).
 
     Args:
@@ -62,6 +64,7 @@ def paired_differences(rs: ResultsSet, variable: str, baseline: str = "baseline"
         level: ``"region"`` or ``"county"``.
         relative: differences in % of the baseline value instead of absolute.
         scenarios: the scenarios to compare (default: all but the baseline).
+        years: only these years (default: all recorded years).
 
     Returns:
         One row per scenario, replicate, year (and county) with ``value``,
@@ -78,7 +81,10 @@ def paired_differences(rs: ResultsSet, variable: str, baseline: str = "baseline"
         rs.require_scenario(name)
     where = ["year", "code"] if level == "county" else ["year"]
     extra = [c for c in ("name_en", "province", "is_pilot") if level == "county"]
-    return difference_table(table_for(rs, level), variable, baseline, keys=pair_keys(rs),
+    table = table_for(rs, level)
+    if years is not None:
+        table = table[table["year"].isin(list(years))]
+    return difference_table(table, variable, baseline, keys=pair_keys(rs),
                             where=where, extra=extra, relative=relative,
                             scenarios=scenarios, label=rs.label)
 
@@ -128,12 +134,26 @@ def _check_pairs(label: str | None, base: pd.DataFrame, other: pd.DataFrame,
     present = base.drop_duplicates().assign(_paired=True)
     runs = other.drop_duplicates().merge(present, on=keys, how="left")
     missing = runs[runs["_paired"].isna()]
-    if not missing.empty:
-        row = missing.iloc[0]
-        raise InputError(f"scenario '{row['scenario']}' replicate {row['replicate']} has no "
-                         "baseline run with the same replicate; baseline replicates: "
-                         + ", ".join(str(r) for r in sorted(base["replicate"].unique())),
-                         source=label)
+    if missing.empty:
+        return
+    row = missing.iloc[0]
+    params = [k for k in keys if k != "replicate"]  # swept parameters
+    same = "replicate" + (" and " + ", ".join(f"{k}={row[k]}" for k in params)
+                          if params else "")
+    held = "; ".join(f"baseline {'replicates' if k == 'replicate' else k}: "
+                     + ", ".join(str(v) for v in _sorted_values(base[k])) for k in keys)
+    more = f" ({len(missing)} unpaired runs in all)" if len(missing) > 1 else ""
+    raise InputError(f"scenario '{row['scenario']}' replicate {row['replicate']} has no "
+                     f"baseline run with the same {same}{more}; {held}", source=label)
+
+
+def _sorted_values(values: pd.Series) -> list:
+    """Distinct values, sorted when they can be."""
+    distinct = list(pd.unique(values))
+    try:
+        return sorted(distinct)
+    except TypeError:
+        return distinct
 
 
 def summarise(table: pd.DataFrame, value: str, by: Sequence[str],
@@ -161,11 +181,16 @@ def summarise(table: pd.DataFrame, value: str, by: Sequence[str],
 
 
 def levels(rs: ResultsSet, variable: str, *, level: str = "region",
-           scenarios: Sequence[str] | None = None, band: tuple[float, float] = BAND
-           ) -> pd.DataFrame:
-    """A variable's mean and band over replicates, per scenario and year (and county)."""
+           scenarios: Sequence[str] | None = None, band: tuple[float, float] = BAND,
+           years: Sequence[int] | None = None) -> pd.DataFrame:
+    """A variable's mean and band over replicates, per scenario and year (and county).
+
+    ``years`` keeps only those years (default: all recorded years).
+    """
     check_variable(rs, variable, level)
     table = table_for(rs, level)
+    if years is not None:
+        table = table[table["year"].isin(list(years))]
     if scenarios is not None:
         for name in scenarios:
             rs.require_scenario(name)
@@ -176,15 +201,15 @@ def levels(rs: ResultsSet, variable: str, *, level: str = "region",
 
 def compare(rs: ResultsSet, variable: str, baseline: str = "baseline", *,
             level: str = "region", relative: bool = False,
-            scenarios: Sequence[str] | None = None, band: tuple[float, float] = BAND
-            ) -> pd.DataFrame:
+            scenarios: Sequence[str] | None = None, band: tuple[float, float] = BAND,
+            years: Sequence[int] | None = None) -> pd.DataFrame:
     """Mean and band of scenario-minus-baseline differences per scenario and year.
 
     The band is taken over paired replicates (see :func:`paired_differences`,
     whose arguments this shares). County level adds a ``code`` column.
     """
     diff = paired_differences(rs, variable, baseline, level=level, relative=relative,
-                              scenarios=scenarios)
+                              scenarios=scenarios, years=years)
     by = ["scenario", "year", "code"] if level == "county" else ["scenario", "year"]
     return summarise(diff, "difference", by, band)
 

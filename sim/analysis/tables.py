@@ -17,7 +17,7 @@ from sim.analysis.compare import BAND, difference_table, final_year, pair_keys, 
 from sim.analysis.measures import sigma_convergence
 from sim.analysis.pilot import pilot_effect
 from sim.analysis.store import ResultsSet
-from sim.analysis.variables import variable
+from sim.analysis.variables import difference_unit, display_scale, variable
 from sim.errors import InputError
 
 #: Region indicators of the key-numbers table: column -> difference in % of the
@@ -45,8 +45,17 @@ LATEX_COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 def key_numbers(rs: ResultsSet, baseline: str = "baseline", *, year: int | None = None,
-                band: tuple[float, float] = BAND) -> pd.DataFrame:
+                band: tuple[float, float] = BAND, matches: pd.DataFrame | None = None
+                ) -> pd.DataFrame:
     """Levels and differences from the baseline of the key indicators in one year.
+
+    Args:
+        rs: the results.
+        baseline: the reference scenario.
+        year: the year (default: the last recorded).
+        band: percentiles of the bands over replicates.
+        matches: pilot-control pairs from :func:`~sim.analysis.match_controls`
+            for the pilot effect (default: matched here).
 
     Returns:
         One row per scenario and indicator: ``scenario``, ``year``, ``indicator``,
@@ -67,7 +76,7 @@ def key_numbers(rs: ResultsSet, baseline: str = "baseline", *, year: int | None 
         parts.append(_indicator(region, name, relative, baseline, others, keys, band))
     parts.append(_indicator(sigma, "sigma", False, baseline, others, keys, band))
     if others:
-        parts.append(_pilot_rows(rs, baseline, year, band))
+        parts.append(_pilot_rows(rs, baseline, year, band, matches))
     out = pd.concat(parts, ignore_index=True)
     out.insert(1, "year", year)
     order = {s: i for i, s in enumerate(rs.scenarios)}
@@ -80,26 +89,25 @@ def _indicator(table: pd.DataFrame, name: str, relative: bool, baseline: str,
                ) -> pd.DataFrame:
     v = variable(name)
     level = summarise(table.assign(_x=table[name] * v.scale), "_x", ["scenario"], band)
-    level = level.rename(columns={"median": "level_median"})
     out = level[["scenario", "mean", "low", "high", "n"]].copy()
     out["indicator"], out["label"], out["unit"] = name, v.label, v.unit
-    out["difference_unit"] = "%" if relative else v.diff_unit
+    out["difference_unit"] = difference_unit(name, relative)
     for col in ("difference_mean", "difference_low", "difference_high"):
         out[col] = np.nan
     if others:
         diff = difference_table(table, name, baseline, keys=keys, where=["year"],
                                 scenarios=others, relative=relative)
-        if not relative:
-            diff["difference"] *= v.scale
+        diff["difference"] *= display_scale(name, relative=relative)
         d = summarise(diff, "difference", ["scenario"], band).set_index("scenario")
         for stat in ("mean", "low", "high"):
             out[f"difference_{stat}"] = out["scenario"].map(d[stat])
     return out
 
 
-def _pilot_rows(rs: ResultsSet, baseline: str, year: int, band: tuple[float, float]
-                ) -> pd.DataFrame:
-    effect = pilot_effect(rs, "gdp_per_capita_yuan", baseline, band=band, end=year)
+def _pilot_rows(rs: ResultsSet, baseline: str, year: int, band: tuple[float, float],
+                matches: pd.DataFrame | None) -> pd.DataFrame:
+    effect = pilot_effect(rs, "gdp_per_capita_yuan", baseline, band=band, end=year,
+                          matches=matches)
     effect = effect[effect["measure"] == "effect"].set_index("scenario")
     rows = pd.DataFrame({"scenario": rs.scenarios})
     rows["indicator"] = "pilot_effect"

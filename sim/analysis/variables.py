@@ -10,8 +10,6 @@ from dataclasses import dataclass
 
 from sim.recorder import COUNTY_YEAR_COLUMNS, REGION_YEAR_COLUMNS
 
-#: Identity columns of every results table.
-ID_COLUMNS = ("run_id", "scenario", "replicate", "seed")
 #: Columns of the flows table.
 FLOW_COLUMNS = ("run_id", "scenario", "replicate", "seed", "year", "origin", "destination",
                 "migrants", "investment_bn_yuan")
@@ -97,13 +95,26 @@ def variable(name: str) -> Variable:
     return VARIABLES.get(name, Variable(name.replace("_", " "), ""))
 
 
-def axis_label(name: str, *, difference: bool = False, relative: bool = False) -> str:
-    """Axis label with unit, e.g. ``"GDP (bn yuan)"`` or ``"Δ GDP vs baseline (%)"``."""
+def difference_unit(name: str, relative: bool = False) -> str:
+    """Unit of a scenario-minus-baseline difference: "%" if relative, else e.g. "pp"."""
+    return "%" if relative else variable(name).diff_unit
+
+
+def axis_label(name: str, *, difference: bool = False, relative: bool = False,
+               baseline: str = "baseline") -> str:
+    """Axis label with unit, e.g. ``"GDP (bn yuan)"`` or ``"Δ GDP vs baseline (%)"``.
+
+    Args:
+        name: the column.
+        difference: label a difference from ``baseline`` (implied by ``relative``).
+        relative: a difference in % of the baseline.
+        baseline: the reference scenario named in a difference's label.
+    """
     v = variable(name)
-    if relative:
-        return f"Δ {v.label} vs baseline (%)"
-    unit = v.diff_unit if difference else v.unit
-    text = f"Δ {v.label} vs baseline" if difference else v.label
+    if not (difference or relative):
+        return f"{v.label} ({v.unit})" if v.unit else v.label
+    unit = difference_unit(name, relative)
+    text = f"Δ {v.label} vs {baseline}"
     return f"{text} ({unit})" if unit else text
 
 

@@ -20,6 +20,28 @@ KINDS: dict[str, str | None] = {
     "network": None,
     "flows": None,
 }
+#: Options each figure kind takes (by argparse dest), besides SOURCE, --out,
+#: --formats and --dpi; any other option given is an error, not silently ignored.
+OPTIONS: dict[str, frozenset[str]] = {
+    "fan": frozenset({"variable", "baseline", "relative", "scenarios", "width"}),
+    "levers": frozenset({"variable", "baseline", "relative", "year", "width"}),
+    "pilot": frozenset({"variable", "baseline", "year", "width"}),
+    "sigma": frozenset({"baseline", "scenarios", "width"}),
+    "beta": frozenset({"baseline", "scenarios", "width"}),
+    "map": frozenset({"variable", "baseline", "relative", "scenario", "year", "width"}),
+    "maps": frozenset({"variable", "baseline", "relative", "scenarios", "year"}),
+    "network": frozenset({"baseline", "scenario", "year", "width"}),
+    "flows": frozenset({"scenario", "flow", "top", "min_km", "width"}),
+}
+#: Option flags by argparse dest, in the order they are checked and listed.
+FLAGS: dict[str, str] = {
+    "variable": "--variable", "baseline": "--baseline", "relative": "--relative",
+    "scenario": "--scenario", "scenarios": "--scenarios", "year": "--year",
+    "flow": "--kind-of-flow", "top": "--top", "min_km": "--min-km", "width": "--width",
+}
+#: Defaults of options that are None on the command line, so that a given option
+#: can be told from an omitted one.
+DEFAULTS = {"flow": "migrants", "top": 20, "min_km": 0.0, "width": "single"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,15 +70,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--relative", action="store_true", help="differences in %% of the baseline")
     p.add_argument("--scenario", default=None, help="scenario to draw (map, network, flows)")
     p.add_argument("--scenarios", default=None,
-                   help="comma-separated scenarios to draw (fan, sigma, maps)")
-    p.add_argument("--year", type=int, default=None, help="year (default: the last)")
-    p.add_argument("--kind-of-flow", dest="flow", default="migrants",
-                   choices=["migrants", "investment_bn_yuan"], help="flows: what flows")
-    p.add_argument("--top", type=int, default=20, help="flows: number of arcs (default 20)")
-    p.add_argument("--min-km", type=float, default=0.0,
-                   help="flows: only between seats at least this far apart")
-    p.add_argument("--width", default="single", choices=["single", "onehalf", "double"],
-                   help="journal width of the figure (default: single column)")
+                   help="comma-separated scenarios to draw (fan, sigma, beta, maps)")
+    p.add_argument("--year", type=int, default=None,
+                   help="year (levers, pilot, map, maps, network; default: the last)")
+    p.add_argument("--kind-of-flow", dest="flow", default=None,
+                   choices=["migrants", "investment_bn_yuan"],
+                   help="flows: what flows (default: migrants)")
+    p.add_argument("--top", type=int, default=None, help="flows: number of arcs (default 20)")
+    p.add_argument("--min-km", type=float, default=None,
+                   help="flows: only between seats at least this far apart (default 0)")
+    p.add_argument("--width", default=None, choices=["single", "onehalf", "double"],
+                   help="journal width of the figure (default: single column; not maps)")
     p.add_argument("--out", type=Path, default=None,
                    help="output path without extension (default: SOURCE/figures/KIND_VARIABLE)")
     add_output_options(p)
@@ -72,9 +96,8 @@ def handle(args: argparse.Namespace) -> int:
 
     from sim import style
 
+    check_options(args)
     variable = args.variable or KINDS[args.kind]
-    if args.variable and KINDS[args.kind] is None:
-        raise InputError(f"plot {args.kind} takes no --variable")
     scenarios = [s.strip() for s in args.scenarios.split(",")] if args.scenarios else None
     with style.paper_style():
         fig = draw(args, variable, scenarios)
@@ -84,6 +107,33 @@ def handle(args: argparse.Namespace) -> int:
     for path in paths:
         print(path)
     return 0
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Reject an option the figure kind would ignore; fill in the omitted defaults.
+
+    Raises:
+        InputError: an option the kind does not take, or ``--relative`` without a
+            baseline where the baseline is optional.
+    """
+    kind = args.kind
+    taken = OPTIONS[kind]
+    given = [dest for dest in FLAGS if getattr(args, dest) is not None
+             and getattr(args, dest) is not False]
+    extra = [dest for dest in given if dest not in taken]
+    if extra:
+        allowed = ", ".join(FLAGS[d] for d in FLAGS if d in taken)
+        raise InputError(f"plot {kind} takes no {FLAGS[extra[0]]}; its options: {allowed}")
+    if kind in ("fan", "map") and args.relative and args.baseline is None:
+        raise InputError(f"plot {kind} --relative needs --baseline, the scenario the % "
+                         "differences are taken from")
+    if kind == "network" and args.source.is_file() and (args.scenario or args.baseline):
+        flag = "--scenario" if args.scenario else "--baseline"
+        raise InputError(f"plot network of a scenario file takes no {flag}: the file is "
+                         "the scenario")
+    for dest, value in DEFAULTS.items():
+        if getattr(args, dest) is None:
+            setattr(args, dest, value)
 
 
 def default_stem(args: argparse.Namespace, variable: str | None) -> Path:
@@ -110,7 +160,7 @@ def draw(args: argparse.Namespace, variable: str | None, scenarios: list[str] | 
                                    scenarios=scenarios, quantile=0.98)
         return axes.flat[0].figure
     tall = args.kind in ("levers", "pilot", "beta")
-    height = 0.9 + 0.2 * len(rs.scenarios) if tall else None
+    height = 0.9 + 0.2 * len(scenarios or rs.scenarios) if tall else None
     fig, ax = style.figure(args.width, height,
                            aspect=map_aspect if args.kind in ("map", "flows") else 0.7)
     if args.kind == "fan":
@@ -122,9 +172,9 @@ def draw(args: argparse.Namespace, variable: str | None, scenarios: list[str] | 
     elif args.kind == "pilot":
         plots.pilot_effect_chart(rs, variable, baseline or "baseline", ax=ax, end=args.year)
     elif args.kind == "sigma":
-        plots.sigma_chart(rs, scenarios=scenarios, ax=ax)
+        plots.sigma_chart(rs, scenarios=scenarios, baseline=baseline or "baseline", ax=ax)
     elif args.kind == "beta":
-        plots.beta_chart(rs, ax=ax)
+        plots.beta_chart(rs, scenarios=scenarios, baseline=baseline or "baseline", ax=ax)
     elif args.kind == "map":
         plots.scenario_map(rs, variable, scenario=args.scenario, baseline=baseline,
                            relative=args.relative, year=args.year, ax=ax)
