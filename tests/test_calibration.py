@@ -13,7 +13,7 @@ from sim.calibration.objective import SearchSpace, residuals
 from sim.calibration.simulate import simulate, validation_scenario
 from sim.calibration.split import held_out_groups, held_out_mask
 from sim.calibration.targets import census_targets
-from sim.calibration.workflow import calibration_objective
+from sim.calibration.workflow import calibration_objective, split_text
 from sim.errors import InputError
 from sim.model import CountyModel
 from sim.parameters import Parameters
@@ -56,6 +56,18 @@ def test_split_is_fixed_and_stratified_by_province_and_size():
         assert all(b.sum() == (1 if len(b) >= 2 else 0) for b in blocks)
     # Fixed: independent of anything but the codes (hash of the cmp_group code).
     assert 510115 in held and 500103 not in held  # Wenjiang held out, Yuzhong not
+
+
+def test_split_text_gives_the_counts_of_the_region_calibrated():
+    from sim.sources import data_file
+    from sim.tomlfile import read_toml
+
+    shipped = read_toml(data_file("calibrated_parameters.toml"), "parameter file")
+    assert split_text(calibration_objective()) == shipped["provenance"]["split"]
+    held = int(held_out_mask(census_targets("ccec").groups.index.to_numpy()).sum())
+    text = split_text(calibration_objective("ccec"))
+    assert "split of the 135 comparison groups" in text
+    assert f"({held} held out, {135 - held} training;" in text and held < 72
 
 
 # --- metrics -----------------------------------------------------------------------

@@ -174,6 +174,55 @@ def test_same_seed_same_design_other_seed_other_design():
     assert not np.array_equal(a.design.x, c.design.x)
 
 
+def test_outcomes_cannot_read_columns_that_are_empty_in_the_start_year():
+    """FLOW_VARIABLES are exactly the outcome columns the start year leaves empty."""
+    from sim.sensitivity.outcomes import COUNTY_VARIABLES, FLOW_VARIABLES, REGION_VARIABLES
+
+    scenario = sim.load_scenario(SCENARIOS / "public_services.toml")
+    scenario = scenario.with_changes(end_year=scenario.start_year + 1)
+    results = sim.run(scenario, deterministic=True)
+    for table, variables in ((results.county_year, COUNTY_VARIABLES),
+                             (results.region_year, REGION_VARIABLES)):
+        first = table[table["year"] == scenario.start_year]
+        empty = {v for v in variables if first[v].isna().all()}
+        assert empty == FLOW_VARIABLES & set(variables)
+        later = table[table["year"] == scenario.end_year]
+        assert not later[list(variables)].isna().all().any()  # filled once simulated
+    assert {"fiscal_transfer_bn_yuan", "land_quota_transfer_km2", "net_migration",
+            "roc_net_migration"} <= FLOW_VARIABLES
+    data = {k: v for k, v in SPEC.items() if k != "end_year"}
+    data["scenario"] = str(SCENARIOS / "public_services.toml")
+    for variable in ("fiscal_transfer_bn_yuan", "land_traded_km2"):
+        outcome = {"name": "x", "variable": variable, "counties": "pilots",
+                   "year": scenario.start_year}
+        with pytest.raises(InputError, match=rf"outcomes\[0\]\.year: expected a year from "
+                                             rf"{scenario.start_year + 1}"):
+            spec_from_data({**data, "outcomes": [outcome]})
+
+
+def test_plan_does_not_replace_the_plan_of_an_analysis(unused, tmp_path, capsys):
+    spec = tmp_path / "unused.toml"
+    spec.write_text(
+        f'scenario = "{SCENARIOS / "baseline.toml"}"\nend_year = 2021\nseed = 11\n'
+        '[design]\nmethod = "sobol"\nsamples = 16\n[analysis]\nresamples = 100\n'
+        '[[factors]]\nparameter = "migration_rate"\n[[factors]]\nparameter = "stay_bonus"\n'
+        '[[factors]]\nparameter = "home_bias"\n'
+        '[[outcomes]]\nname = "pilot_population"\nvariable = "population"\n'
+        'counties = "pilots"\n[[outcomes]]\nname = "theil"\nvariable = "theil"\n')
+    assert plan_sensitivity(spec).batch.fingerprint() == unused.plan.batch.fingerprint()
+    before = {n: (unused.out / n).read_bytes() for n in ("design.csv", "runs.csv",
+                                                        "sensitivity.json")}
+    assert main(["sensitivity", str(spec), "--out", str(unused.out), "--plan"]) == 2
+    assert "results folder is not empty; add --resume" in capsys.readouterr().err
+    changed = tmp_path / "changed.toml"
+    changed.write_text(spec.read_text().replace("seed = 11", "seed = 12"))
+    assert main(["sensitivity", str(changed), "--out", str(unused.out), "--plan",
+                 "--resume"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot resume: the design changed" in err[0], err
+    assert {n: (unused.out / n).read_bytes() for n in before} == before
+
+
 def test_resume_after_interruption_gives_the_same_indices(unused, tmp_path, record_runs):
     record_runs(interrupt_after=30)
     out = tmp_path / "again"
@@ -289,6 +338,7 @@ def test_discovery_finds_the_box_that_makes_the_outcome_pass():
     text = summary(result)
     assert re.search(r"a is above 0\.6\d*", text) and re.search(r"b is below 0\.(3|29\d)", text)
     assert "the other factor anywhere in its range" in text and "(density)" in text
+    assert f"{box.coverage:.0%} of all design points where y is above 0.5 (coverage)" in text
     prim = discover(x, y, Discovery(outcome="y", threshold=0.5, method="prim"), factors, 1)
     assert prim.boxes and set(prim.boxes[0].limits) <= {"a", "b"}
     assert prim.boxes[0].density >= 0.8
@@ -359,6 +409,16 @@ BAD = [
      "discovery.outcome: 'y' is not an outcome of this spec; outcomes: theil"),
     ("sampels = 3\n[[factors]]\nparameter = \"stay_bonus\"\n",
      "sampels: unknown field; did you mean 'samples'? "),
+    ("[[factors]]\nparameter = \"stay_bonus\"\nrnage = [2.0, 6.0]\n",
+     "factors[0].rnage: unknown field; did you mean 'range'? allowed here: parameter, lever, "
+     "field, range, values"),
+    ("[[factors]]\nparameter = \"migration_rate\"\n[[outcomes]]\nname = \"x\"\n"
+     "variable = \"theil\"\nyaer = 2021\n",
+     "outcomes[1].yaer: unknown field; did you mean 'year'?"),
+    ("[[factors]]\nparameter = \"migration_rate\"\n[[outcomes]]\nname = \"x\"\n"
+     "variable = \"fiscal_transfer_bn_yuan\"\ncounties = \"pilots\"\nyear = 2020\n",
+     "outcomes[1].year: expected a year from 2021 to 2025 (the years the scenario records "
+     "flows of fiscal_transfer_bn_yuan), got 2020"),
 ]
 
 

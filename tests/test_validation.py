@@ -130,6 +130,17 @@ def test_calibrate_rejects_bad_input(tmp_path, capsys):
                     "not a folder")
 
 
+def test_calibrate_names_the_option_and_the_likely_parameter(tmp_path, capsys):
+    out = tmp_path / "cal"
+    _one_line_error(capsys, ["calibrate", "--fit", "migraton_rate", "--out", str(out)],
+                    "--fit: unknown parameter 'migraton_rate' to fit; did you mean "
+                    "'migration_rate'?")
+    # One profile point is no profile: refused rather than silently skipped.
+    _one_line_error(capsys, ["calibrate", "--fit", "migration_rate", "--profile-points", "1",
+                             "--out", str(out)], "--profile-points", "0", "≥ 2", "got 1")
+    assert not out.exists()
+
+
 def test_calibrate_writes_a_loadable_parameter_file(tmp_path, capsys):
     out = tmp_path / "cal"
     assert main(["calibrate", "--fit", "migration_rate", "--starts", "1", "--workers", "1",

@@ -30,8 +30,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.stats import qmc
 
-from sim.calibration.objective import COMPONENTS, Evaluation, Objective, residuals
-from sim.calibration.simulate import simulate
+from sim.calibration.objective import COMPONENTS, Evaluation, Objective
 
 #: χ²₁ 95% quantile: the profile-likelihood threshold for one parameter.
 CHI2_95 = 3.841458820694124
@@ -247,10 +246,7 @@ def _cross(v0: float, d0: float, v1: float, d1: float, threshold: float) -> floa
 
 def _standardised_residuals(objective: Objective, z: np.ndarray,
                             scale: dict[str, float]) -> np.ndarray:
-    params = objective.parameters(z)
-    with np.errstate(all="ignore"):
-        res = residuals(simulate(params, objective.region, objective.end_year),
-                        objective.targets, objective.mask)
+    res = objective.residuals_at(objective.parameters(z))
     return np.concatenate([res[k] / scale[k] for k in COMPONENTS])
 
 

@@ -15,33 +15,6 @@ import math
 import numpy as np
 from scipy.stats import spearmanr
 
-#: Metric keys, in report order, with a short label and whether higher is better.
-POPULATION_METRICS = {
-    "r2": ("log-growth R²", True),
-    "rmse": ("log-growth RMSE", False),
-    "mdape": ("median abs. % error of 2020 population", False),
-    "spearman": ("Spearman ρ of growth", True),
-    "sign": ("share with right sign of change", True),
-    "bias": ("mean log-growth error", None),
-}
-URBAN_METRICS = {
-    "r2": ("urban-share change R²", True),
-    "rmse": ("urban-share change RMSE (pp)", False),
-    "mdae": ("median abs. error of 2020 urban share (pp)", False),
-    "spearman": ("Spearman ρ of urban-share change", True),
-    "sign": ("share with right sign of change", True),
-    "bias": ("mean error of change (pp)", None),
-}
-GDP_METRICS = {
-    "r2": ("GDP-share log-growth R²", True),
-    "rmse": ("GDP-share log-growth RMSE", False),
-    "mdape": ("median abs. % error of 2020 GDP share", False),
-    "spearman": ("Spearman ρ of GDP-share growth", True),
-    "sign": ("share with right sign of relative growth", True),
-    "bias": ("mean error", None),
-}
-
-
 #: Changes (log growth, percentage points) smaller than this count as none.
 ZERO = 1e-9
 
@@ -78,7 +51,11 @@ def _fit(observed: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
 
 def population_metrics(pop_2010: np.ndarray, pop_2020: np.ndarray,
                        predicted_2020: np.ndarray) -> dict[str, float]:
-    """Fit of predicted 2020 population (see :data:`POPULATION_METRICS`).
+    """Fit of predicted 2020 population on log growth, plus ``mdape``.
+
+    The keys of :func:`_fit` (``r2``, ``rmse``, ``spearman``, ``sign``, ``bias``)
+    on log growth 2010→2020, ``mdape`` (median absolute % error of the 2020
+    population) and ``n``.
 
     Args:
         pop_2010: observed 2010 population per group.

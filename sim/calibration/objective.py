@@ -30,7 +30,7 @@ import numpy as np
 from sim.calibration.simulate import END_YEAR, Outcome, simulate
 from sim.calibration.targets import Targets
 from sim.errors import InputError
-from sim.parameters import Parameters
+from sim.parameters import Parameters, parameter_hint
 
 COMPONENTS = ("population", "urban", "gdp")
 EPSILON = 1e-12
@@ -71,10 +71,10 @@ class SearchSpace:
 
     def __post_init__(self) -> None:
         specs = Parameters.specs()
-        unknown = [n for n in self.names if n not in specs]
-        if unknown:
-            raise InputError(f"unknown parameter '{unknown[0]}' to fit; known parameters: "
-                             + ", ".join(specs))
+        for name in self.names:
+            hint = parameter_hint(name)
+            if hint:
+                raise InputError(f"--fit: unknown parameter '{name}' to fit; {hint}")
         if len(set(self.names)) != len(self.names):
             raise InputError("a parameter to fit is listed twice")
         ranges = tuple(specs[n].plausible for n in self.names)
@@ -138,11 +138,15 @@ class Objective:
         """The full parameter set at unit-cube point ``z``."""
         return self.base.replace(**self.space.values(z))
 
+    def residuals_at(self, params: Parameters) -> dict[str, np.ndarray]:
+        """The prediction errors per component (:func:`residuals`) of a full parameter set."""
+        with np.errstate(all="ignore"):
+            return residuals(simulate(params, self.region, self.end_year), self.targets,
+                             self.mask)
+
     def evaluate_parameters(self, params: Parameters) -> Evaluation:
         """J and its components for a full parameter set."""
-        with np.errstate(all="ignore"):
-            res = residuals(simulate(params, self.region, self.end_year), self.targets,
-                            self.mask)
+        res = self.residuals_at(params)
         mse = {k: float(np.mean(r**2)) for k, r in res.items()}
         n = {k: len(r) for k, r in res.items()}
         if not all(math.isfinite(v) for v in mse.values()):

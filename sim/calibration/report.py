@@ -31,7 +31,7 @@ from sim.errors import InputError
 from sim.network import Network
 from sim.parameters import Parameters
 from sim.region import load_region
-from sim.results import write_text_atomic
+from sim.results import write_json_atomic, write_text_atomic
 
 #: Predictors, in table order, with their labels.
 PREDICTORS = {
@@ -245,8 +245,7 @@ def validate(out: Path, params: Parameters, *, params_source: str,
         **_clean(facts),
     }
     record = _clean(record)
-    write_text_atomic(json.dumps(record, indent=1, ensure_ascii=False, allow_nan=False) + "\n",
-                      out / "metrics.json")
+    write_json_atomic(record, out / "metrics.json", indent=1, allow_nan=False)
     if figures:
         draw_figures(out, targets, preds)
     calibration_dir = calibration_dir or out / "calibration"

@@ -40,15 +40,11 @@ class Outcome:
     Attributes:
         population, urban: residents (persons).
         gdp: output of the end year (bn yuan, 2010 prices).
-        gdp_2010: output of the start year (bn yuan; imputed for 15 units).
-        year: the end year.
     """
 
     population: np.ndarray
     urban: np.ndarray
     gdp: np.ndarray
-    gdp_2010: np.ndarray
-    year: int
 
 
 def simulate(params: Parameters, region: str = "sichuan_chongqing",
@@ -56,8 +52,6 @@ def simulate(params: Parameters, region: str = "sichuan_chongqing",
     """Run the validation scenario deterministically with ``params``."""
     model = CountyModel(validation_scenario(region, end_year), deterministic=True,
                         parameters=params)
-    gdp_2010 = model.state.gdp.copy()
     model.run_model()
     s = model.state
-    return Outcome(population=s.population, urban=s.urban.copy(), gdp=s.gdp.copy(),
-                   gdp_2010=gdp_2010, year=s.year)
+    return Outcome(population=s.population, urban=s.urban.copy(), gdp=s.gdp.copy())

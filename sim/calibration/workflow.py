@@ -32,7 +32,7 @@ from sim.calibration.targets import Targets, census_targets
 from sim.errors import InputError
 from sim.parameters import Parameters
 from sim.provenance import git_commit, versions
-from sim.results import write_text_atomic
+from sim.results import write_json_atomic, write_text_atomic
 from sim.tomlfile import read_toml
 
 #: Parameters fitted by default: the issue's list (θ, γ, μ, β_y, κ, h, φ, ROC
@@ -47,10 +47,6 @@ DEFAULT_FIT = (
     "crowding_weight", "amenity_weight", "services_weight",
 )
 
-SPLIT_TEXT = ("fixed split of the 215 comparison groups, stratified by province and size: "
-              "within each province, groups sorted by 2010 population in blocks of three, "
-              "one per block held out by a fixed hash of its code (72 held out, 143 "
-              "training; sim/calibration/split.py)")
 OBJECTIVE_TEXT = ("J = Σ_k n_k ln(MSE_k) over the training groups (concentrated Gaussian "
                   "log-likelihood ×−2), k = log growth of population 2010→2020, 2020 urban "
                   "share (percentage points), log growth of the group's share of GDP "
@@ -59,6 +55,15 @@ DATA_TEXT = ("2010 and 2020 censuses per comparison group (sim/data/cmp_groups.c
              "counties.csv), county GDP 2010 and 2020 (counties.csv); validation run from "
              "the 2010 census state with the rail lines of 2010–2020 opened in their real "
              "years, deterministic")
+
+
+def split_text(objective: Objective) -> str:
+    """The split of the objective's groups, in words, with its actual counts."""
+    n, training = objective.targets.n, int(objective.mask.sum())
+    return (f"fixed split of the {n} comparison groups, stratified by province and size: "
+            "within each province, groups sorted by 2010 population in blocks of three, "
+            f"one per block held out by a fixed hash of its code ({n - training} held out, "
+            f"{training} training; sim/calibration/split.py)")
 
 
 def calibration_objective(region: str = "sichuan_chongqing",
@@ -80,8 +85,11 @@ def run_calibration(out: Path, *, region: str = "sichuan_chongqing",
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError("output path exists and is not a folder", source=str(out))
+    if profile_points == 1 or profile_points < 0:
+        raise InputError(f"--profile-points: expected 0 (no profiles) or a whole number ≥ 2, "
+                         f"got {profile_points}; a profile needs two points at least")
+    objective = calibration_objective(region, names)  # checks the names
     out.mkdir(parents=True, exist_ok=True)
-    objective = calibration_objective(region, names)
     t0 = time.perf_counter()
     log(f"calibrating {len(names)} parameters on {int(objective.mask.sum())} training groups "
         f"of {region}: {starts} start(s), ≤ {max_evals} runs each, {workers} worker(s)")
@@ -90,7 +98,7 @@ def run_calibration(out: Path, *, region: str = "sichuan_chongqing",
         f"(starts: {', '.join(f'{s.objective:.2f}' for s in result.starts)})")
     profile = None
     intervals = None
-    if profile_points > 1:
+    if profile_points:
         log(f"profiling: {profile_points} points per parameter, ≤ {profile_evals} runs each")
         profile = fit.profile(objective, result, points=profile_points,
                               max_evals=profile_evals, workers=workers)
@@ -99,8 +107,7 @@ def run_calibration(out: Path, *, region: str = "sichuan_chongqing",
     ident = fit.local_identifiability(objective, result)
     seconds = time.perf_counter() - t0
     record = _record(result, objective, intervals, ident, seconds)
-    write_text_atomic(json.dumps(record, indent=2, ensure_ascii=False) + "\n",
-                      out / "calibration.json")
+    write_json_atomic(record, out / "calibration.json")
     write_text_atomic(parameter_file_text(record), out / "calibrated_parameters.toml")
     write_text_atomic(calibration_readme(record), out / "README.md")
     log(f"wrote {out}/ (calibrated_parameters.toml, calibration.json, README.md"
@@ -112,6 +119,8 @@ def _record(result: fit.Calibration, objective: Objective, intervals: pd.DataFra
             ident: dict[str, Any], seconds: float) -> dict[str, Any]:
     specs = Parameters.specs()
     space = objective.space
+    z_best = result.z
+    by_name = intervals.set_index("parameter") if intervals is not None else None
     params = []
     for name in result.names:
         spec = specs[name]
@@ -121,10 +130,10 @@ def _record(result: fit.Calibration, objective: Objective, intervals: pd.DataFra
             "local_se": ident["se"][name],
             "spread_of_starts": _start_spread(result, space, name),
         }
-        z = space.unit(result.values)[space.names.index(name)]
+        z = z_best[space.names.index(name)]
         row["at_bound"] = bool(z < 0.01 or z > 0.99)
-        if intervals is not None:
-            iv = intervals.set_index("parameter").loc[name]
+        if by_name is not None:
+            iv = by_name.loc[name]
             row["profile_95"] = [float(iv["lower"]), float(iv["upper"])]
             row["open_lower"] = bool(iv["open_lower"])
             row["open_upper"] = bool(iv["open_upper"])
@@ -137,7 +146,7 @@ def _record(result: fit.Calibration, objective: Objective, intervals: pd.DataFra
     return {
         "date": datetime.now(UTC).date().isoformat(),
         "region": objective.region,
-        "data": DATA_TEXT, "objective": OBJECTIVE_TEXT, "split": SPLIT_TEXT,
+        "data": DATA_TEXT, "objective": OBJECTIVE_TEXT, "split": split_text(objective),
         "method": result.settings["method"], "settings": result.settings,
         "n_training_groups": int(objective.mask.sum()),
         "fit": {"objective": ev.objective,

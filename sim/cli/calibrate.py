@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.cli.run import whole_number
 from sim.errors import InputError
 
 
@@ -23,42 +24,34 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="output folder (default: results/calibration)")
     p.add_argument("--fit", default=None, metavar="NAMES",
                    help="comma-separated parameters to fit (default: the standard set)")
-    p.add_argument("--starts", type=_positive, default=6, help="starting points (default 6)")
-    p.add_argument("--workers", type=_positive, default=2, help="processes (default 2)")
-    p.add_argument("--max-evals", type=_positive, default=3000,
+    p.add_argument("--starts", type=whole_number("--starts", 1), default=6,
+                   help="starting points (default 6)")
+    p.add_argument("--workers", type=whole_number("--workers", 1), default=2,
+                   help="processes (default 2)")
+    p.add_argument("--max-evals", type=whole_number("--max-evals", 1), default=3000,
                    help="model runs per start (default 3000)")
-    p.add_argument("--profile-points", type=_count, default=5,
-                   help="profile grid points per parameter; 0 skips profiles (default 5)")
-    p.add_argument("--profile-evals", type=_positive, default=300,
+    p.add_argument("--profile-points", type=whole_number("--profile-points", 0), default=5,
+                   help="profile grid points per parameter, at least 2; 0 skips profiles "
+                        "(default 5)")
+    p.add_argument("--profile-evals", type=whole_number("--profile-evals", 1), default=300,
                    help="model runs per profile point (default 300)")
     p.set_defaults(handler=handle)
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {value}")
-    return value
+def check_region(region: str) -> None:
+    """Raise :class:`InputError` for an unknown ``--region``."""
+    from sim.region import REGIONS
 
-
-def _positive(text: str) -> int:
-    value = _count(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected a whole number ≥ 1, got 0")
-    return value
+    if region not in REGIONS:
+        raise InputError(f"--region: unknown region '{region}'; allowed: "
+                         + ", ".join(sorted(REGIONS)))
 
 
 def handle(args: argparse.Namespace) -> int:
     """Run the calibration and write its folder."""
     from sim.calibration.workflow import DEFAULT_FIT, run_calibration
-    from sim.region import REGIONS
 
-    if args.region not in REGIONS:
-        raise InputError(f"--region: unknown region '{args.region}'; allowed: "
-                         + ", ".join(sorted(REGIONS)))
+    check_region(args.region)
     names = DEFAULT_FIT
     if args.fit is not None:
         names = tuple(n.strip() for n in args.fit.split(",") if n.strip())

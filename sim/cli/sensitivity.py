@@ -39,13 +39,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Plan, run, analyse; print a summary."""
     from sim.batch import BatchAborted, load_batch
+    from sim.errors import InputError
     from sim.sensitivity import report
     from sim.sensitivity.plan import plan_sensitivity
-    from sim.sensitivity.run import BATCH_FOLDER, run_sensitivity
+    from sim.sensitivity.run import BATCH_FOLDER, check_folder, run_sensitivity
 
     plan = plan_sensitivity(args.spec)
     out = args.out or Path("results") / plan.spec.name
     if args.plan:
+        check_folder(out, args.resume, plan)  # never replace another analysis's plan
         report.write_plan(plan, out)
         print(f"{plan.describe()}; plan written to {out} (design.csv, runs.csv, "
               "sensitivity.json)")
@@ -58,13 +60,16 @@ def handle(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     try:
-        result = run_sensitivity(plan.spec, out, executor=executor, workers=workers,
+        result = run_sensitivity(plan, out, executor=executor, workers=workers,
                                  scheduler=args.scheduler, resume=args.resume,
                                  progress=not args.quiet and sys.stderr.isatty(),
                                  figures=not args.no_figures, on_start=header)
     except KeyboardInterrupt:
         batch_dir = out / BATCH_FOLDER
-        done = load_batch(batch_dir).counts()["done"] if batch_dir.is_dir() else 0
+        try:
+            done = load_batch(batch_dir).counts()["done"]
+        except InputError:  # interrupted before the batch's store was written
+            done = 0
         print(f"countysim: interrupted; {done} runs done and kept in {batch_dir}; finish with: "
               f"countysim sensitivity {args.spec} --out {out} --resume", file=sys.stderr)
         return 130

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.cli.calibrate import check_region
 from sim.errors import InputError
 
 
@@ -37,11 +38,8 @@ def handle(args: argparse.Namespace) -> int:
     from sim.calibration.report import BASELINES, PREDICTORS, validate
     from sim.calibration.workflow import read_parameter_file
     from sim.parameters import CALIBRATED_FILE, calibrated_values, default_parameters
-    from sim.region import REGIONS
 
-    if args.region not in REGIONS:
-        raise InputError(f"--region: unknown region '{args.region}'; allowed: "
-                         + ", ".join(sorted(REGIONS)))
+    check_region(args.region)
     if args.calibration is not None and not args.calibration.is_dir():
         raise InputError("--calibration: folder not found", source=str(args.calibration))
     if args.params is not None:

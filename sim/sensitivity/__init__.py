@@ -12,7 +12,7 @@ tables and figures::
     from sim import sensitivity
     plan = sensitivity.plan_sensitivity("scenarios/sensitivity/pilot_services.toml")
     plan.table()                                  # every run, before running
-    result = sensitivity.run_sensitivity(plan.spec, "results/pilot_services")
+    result = sensitivity.run_sensitivity(plan, "results/pilot_services")
     result.indices.table                          # S1, ST with intervals, per outcome
 
 Modules: :mod:`.spec` (spec files), :mod:`.factors`, :mod:`.outcomes`,

@@ -31,6 +31,8 @@ INDEX_COLUMNS = {"sobol": ("S1", "ST"), "morris": ("mu_star", "mu", "sigma"),
                  "lhs": ("S1",), "factorial": ("S1",)}
 #: The index figures and tables sort by, per method.
 SORT_BY = {"sobol": "ST", "morris": "mu_star", "lhs": "S1", "factorial": "S1"}
+#: Indices whose convergence is estimated, per method (none for the others).
+CONVERGENCE_INDICES = {"sobol": ("S1", "ST"), "morris": ("mu_star",)}
 
 
 @dataclass
@@ -175,9 +177,9 @@ def _with_intervals(table: pd.DataFrame, indices: tuple[str, ...]) -> pd.DataFra
 
 def _convergence(design: DesignMatrix, y: np.ndarray, analysis: Analysis, seed: int
                  ) -> list[pd.DataFrame]:
-    """Indices on the first n base samples (or trajectories), for n = 8, 16, …, N."""
+    """Indices on the first n base samples (or trajectories), n = N, N/2, N/4, … down to 8."""
     out = []
-    shown = {"sobol": ("S1", "ST"), "morris": ("mu_star",)}.get(design.method, ())
+    shown = CONVERGENCE_INDICES.get(design.method, ())
     for n in design.subsample_sizes():
         rows = n * design.block
         part = DesignMatrix(method=design.method, problem=design.problem,

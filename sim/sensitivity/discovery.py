@@ -233,5 +233,6 @@ def summary(result: DiscoveryResult, outcome_label: str | None = None) -> str:
         lines.append(
             f"Box {i}: when {when}{rest}, {what} is {word} {q.threshold:g} in "
             f"{box.density:.0%} of the points (density). The box holds {box.coverage:.0%} of "
-            f"all points where it is (coverage) and {box.mass:.0%} of the design (mass).")
+            f"all design points where {what} is {word} {q.threshold:g} (coverage) and "
+            f"{box.mass:.0%} of the design (mass).")
     return "\n".join(lines)

@@ -23,10 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.batch import points
+from sim.batch.spec import _check_fields
 from sim.errors import InputError
 from sim.parameters import Parameters
 from sim.scenario import Scenario
 
+#: Fields of a ``[[factors]]`` entry.
+FACTOR_FIELDS = ("parameter", "lever", "field", "range", "values")
 #: Lever intensity fields whose "off" value is their upper bound (lever type, field).
 OFF_AT_UPPER = {("connectivity", "time_factor")}
 
@@ -78,11 +81,7 @@ def make_factor(entry: Any, i: int, scenario: Scenario, where: str) -> Factor:
     if not isinstance(entry, dict):
         raise InputError(f"{at}: expected a table with parameter = NAME, or lever = ID and "
                          "field = NAME", source=where)
-    allowed = ("parameter", "lever", "field", "range", "values")
-    for key in entry:
-        if key not in allowed:
-            raise InputError(f"{at}.{key}: unknown field; allowed here: "
-                             f"{', '.join(allowed)}", source=where)
+    _check_fields(entry, FACTOR_FIELDS, f"{at}.", where)
     if "parameter" in entry and ("lever" in entry or "field" in entry):
         raise InputError(f"{at}: give parameter = NAME or lever = ID with field = NAME, not "
                          "both", source=where)

@@ -24,8 +24,14 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from sim.batch.spec import _check_fields
 from sim.errors import InputError
-from sim.recorder import COUNTY_YEAR_COLUMNS, REGION_YEAR_COLUMNS
+from sim.recorder import (
+    COUNTY_YEAR_COLUMNS,
+    FLOW_COLUMNS,
+    POLICY_COLUMNS,
+    REGION_YEAR_COLUMNS,
+)
 from sim.region import census_year_for, load_region
 from sim.scenario import Scenario
 from sim.targets import TargetSpec
@@ -45,10 +51,11 @@ EXTENSIVE = frozenset({
 AGGREGATES = ("sum", "mean", "weighted_mean")
 EFFECTS = ("absolute", "relative")
 OUTCOME_FIELDS = ("name", "variable", "year", "counties", "aggregate", "effect")
-#: Columns of flows (NaN in the start year's row).
-_FLOW_VARIABLES = {"births", "deaths", "in_migration", "out_migration", "net_migration",
-                   "roc_in_migration", "roc_out_migration", "investment_in_bn_yuan",
-                   "investment_out_bn_yuan", "roc_net_migration"}
+#: Columns empty (NaN) in the start year's row: the year's flows, the lever bookkeeping
+#: of its policy, and what the recorder derives from them (in the region table,
+#: ``births`` and ``deaths`` are the flows' sums).
+FLOW_VARIABLES = frozenset({*FLOW_COLUMNS, *POLICY_COLUMNS, "net_migration",
+                            "roc_net_migration"})
 
 
 @dataclass(frozen=True)
@@ -113,10 +120,7 @@ def make_outcome(entry: Any, i: int, scenario: Scenario, where: str) -> Outcome:
     at = f"outcomes[{i}]"
     if not isinstance(entry, dict):
         raise InputError(f"{at}: expected a table with name and variable", source=where)
-    for key in entry:
-        if key not in OUTCOME_FIELDS:
-            raise InputError(f"{at}.{key}: unknown field; allowed here: "
-                             f"{', '.join(OUTCOME_FIELDS)}", source=where)
+    _check_fields(entry, OUTCOME_FIELDS, f"{at}.", where)
     for key in ("name", "variable"):
         if key not in entry:
             raise InputError(f"{at}.{key}: required field missing", source=where)
@@ -137,7 +141,7 @@ def make_outcome(entry: Any, i: int, scenario: Scenario, where: str) -> Outcome:
         raise InputError(f"{at}.variable: {variable!r} is not a {level} variable{other}; "
                          f"allowed: {', '.join(allowed)}", source=where)
     year = entry.get("year", scenario.end_year)
-    first = scenario.start_year + (1 if variable in _FLOW_VARIABLES else 0)
+    first = scenario.start_year + (1 if variable in FLOW_VARIABLES else 0)
     if isinstance(year, bool) or not isinstance(year, int) or not first <= year <= \
             scenario.end_year:
         what = "flows" if first > scenario.start_year else "values"
@@ -229,16 +233,17 @@ def read_run_values(batch: Any, outcomes: Sequence[Outcome],
                     run_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """:func:`values_from_tables` for the done runs of a batch store.
 
-    Reads each table once per year the outcomes use, and only the columns they need.
+    Reads each table once, only the rows of the years the outcomes use and only
+    the columns they need.
     """
-    tables: dict[str, list[pd.DataFrame]] = {}
+    tables = {}
     for table in tables_needed(outcomes):
         mine = [o for o in outcomes if o.table == table]
         columns = sorted({c for o in mine for c in o.columns})
         years = sorted({o.year for o in mine})
-        tables[table] = [batch.read(table, columns=["run_id", "year", *columns],
-                                    filters=[("year", "in", years)], run_ids=run_ids)]
-    return values_from_tables(outcomes, {t: pd.concat(v) for t, v in tables.items()})
+        tables[table] = batch.read(table, columns=["run_id", "year", *columns],
+                                   filters=[("year", "in", years)], run_ids=run_ids)
+    return values_from_tables(outcomes, tables)
 
 
 def run_values(outcomes: Sequence[Outcome], results: Any) -> dict[str, float]:

@@ -18,7 +18,6 @@ Layout of ``results/NAME/``::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,9 +28,9 @@ import pandas as pd
 
 from sim import style
 from sim.provenance import git_commit, versions
-from sim.results import write_text_atomic
+from sim.results import write_json_atomic
 from sim.sensitivity import plots
-from sim.sensitivity.analyze import Indices
+from sim.sensitivity.analyze import CONVERGENCE_INDICES, Indices
 from sim.sensitivity.discovery import DiscoveryResult, interest, summary
 from sim.sensitivity.plan import SensitivityPlan
 
@@ -74,7 +73,7 @@ def write_plan(plan: SensitivityPlan, out: Path) -> list[Path]:
         "git_commit": git_commit(),
     }
     paths = [out / "sensitivity.json", out / "design.csv", out / "runs.csv"]
-    write_text_atomic(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", paths[0])
+    write_json_atomic(meta, paths[0])
     plan.design.frame().to_csv(paths[1], float_format="%.10g")
     plan.runs.to_csv(paths[2], index=False)
     return paths
@@ -140,9 +139,8 @@ def write_figures(out: Path, plan: SensitivityPlan, outcomes: pd.DataFrame,
                      "at σ/μ* = 0.1, 0.5 and 1.")
             conv = indices.convergence
             if not conv.empty and (conv["outcome"] == o.name).any():
-                shown = ("S1", "ST") if method == "sobol" else ("mu_star",)
-                main = "ST" if method == "sobol" else "mu_star"
-                order = list(rows.sort_values(main, ascending=False)["factor"])
+                shown = CONVERGENCE_INDICES[method]
+                order = list(rows["factor"])  # sorted by the main index, largest first
                 fig, axes = style.figure("double", aspect=0.3, ncols=len(shown))
                 for ax, index in zip(np.atleast_1d(axes), shown, strict=True):
                     plots.convergence_chart(conv, o.name, index, order=order,

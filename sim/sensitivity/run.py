@@ -1,7 +1,7 @@
 """Running a sensitivity analysis: plan, run through the batch layer, analyse, write.
 
 :func:`run_sensitivity` is what ``countysim sensitivity`` calls; it plans the
-design, writes the plan files, runs the design's runs with
+design (or takes a plan), writes the plan files, runs the design's runs with
 :func:`sim.run_batch` into ``<out>/batch`` (any executor, resumable), then
 :func:`analyse_sensitivity` reads the outcomes back from the batch store and
 writes indices, convergence, discovery, tables and figures.
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.batch import Batch, load_batch, run_batch
+from sim.batch.execute import _differences
 from sim.batch.store import read_manifest
 from sim.errors import InputError
 from sim.sensitivity import report
@@ -62,7 +63,8 @@ class SensitivityResult:
         return self.indices is not None
 
 
-def run_sensitivity(spec: SensitivitySpec | str | Path, out: str | Path | None = None, *,
+def run_sensitivity(spec: SensitivityPlan | SensitivitySpec | str | Path,
+                    out: str | Path | None = None, *,
                     executor: Any = None, workers: int | None = None,
                     scheduler: str | None = None, resume: bool = False,
                     progress: bool | None = None, figures: bool = True,
@@ -72,7 +74,8 @@ def run_sensitivity(spec: SensitivitySpec | str | Path, out: str | Path | None =
     """Plan, run and analyse a sensitivity analysis.
 
     Args:
-        spec: a :class:`SensitivitySpec` or the path of a spec file.
+        spec: a :class:`SensitivityPlan` (as :func:`plan_sensitivity` returns, not
+            planned again), a :class:`SensitivitySpec` or the path of a spec file.
         out: results folder (default ``results/<name>``).
         executor: batch executor: ``"serial"``, ``"processes"`` (default), ``"dask"``,
             a ``concurrent.futures.Executor`` or a ``dask.distributed.Client``.
@@ -94,29 +97,45 @@ def run_sensitivity(spec: SensitivitySpec | str | Path, out: str | Path | None =
         InputError: bad spec, or a results folder that is not empty (without
             ``resume``) or holds another analysis (with ``resume``).
     """
-    plan = plan_sensitivity(spec)
+    plan = spec if isinstance(spec, SensitivityPlan) else plan_sensitivity(spec)
     out = Path(out) if out is not None else Path("results") / plan.spec.name
-    _check_folder(out, resume)
+    check_folder(out, resume, plan)
 
     def started(planned: int, to_run: int, label: str) -> None:
         if on_start is not None:
             on_start(plan, to_run, label)
 
-    report.write_plan(plan, out)  # inspectable while the runs run
+    plan_files = report.write_plan(plan, out)  # inspectable while the runs run
     batch = run_batch(plan.batch, out / BATCH_FOLDER, executor=executor, workers=workers,
                       scheduler=scheduler, resume=resume, progress=progress,
                       on_start=started)
-    return analyse_sensitivity(plan, out, figures=figures, formats=formats, batch=batch)
+    return _analyse(plan, out, batch, figures=figures, formats=formats, plan_files=plan_files)
 
 
-def _check_folder(out: Path, resume: bool) -> None:
+def check_folder(out: Path, resume: bool, plan: SensitivityPlan | None = None) -> None:
+    """Check, before any file is written, that ``out`` may take the plan's analysis.
+
+    Without ``resume``, ``out`` must be new, empty or hold only plan files (of
+    ``--plan``); with it, ``out`` must hold an analysis of the same design, so
+    that rewriting the plan files does not replace another analysis's plan.
+
+    Raises:
+        InputError: ``out`` is a file; without ``resume``, a folder holding more
+            than plan files; with ``resume``, a folder without a batch store or
+            whose batch has another design.
+    """
     if out.exists() and not out.is_dir():
         raise InputError("results folder is a file", source=str(out))
     if resume:
         if not (out / BATCH_FOLDER).is_dir():
             raise InputError("nothing to resume: no sensitivity analysis here; run without "
                              "--resume to start it", source=str(out))
-        read_manifest(out / BATCH_FOLDER)
+        manifest = read_manifest(out / BATCH_FOLDER)
+        if plan is not None and manifest.get("fingerprint") != plan.batch.fingerprint():
+            changed = _differences(manifest.get("identity", {}), plan.batch.identity())
+            raise InputError(f"cannot resume: the design changed since this analysis was "
+                             f"started ({changed}); run the changed spec into a new --out",
+                             source=str(out))
         return
     # A folder with only the plan files is one whose runs never started.
     if out.is_dir() and any(p.name not in report.PLAN_FILES for p in out.iterdir()):
@@ -142,7 +161,14 @@ def analyse_sensitivity(plan: SensitivityPlan | SensitivitySpec | str | Path,
     if not isinstance(plan, SensitivityPlan):
         plan = plan_sensitivity(plan)
     out = Path(out)
-    batch = batch or load_batch(out / BATCH_FOLDER)
+    return _analyse(plan, out, batch or load_batch(out / BATCH_FOLDER), figures=figures,
+                    formats=formats)
+
+
+def _analyse(plan: SensitivityPlan, out: Path, batch: Batch, *, figures: bool,
+             formats: Sequence[str], plan_files: list[Path] | None = None
+             ) -> SensitivityResult:
+    """:func:`analyse_sensitivity`; the plan files are written unless ``plan_files`` lists them."""
     spec = plan.spec
     values = read_run_values(batch, spec.outcomes, run_ids=_done(batch, plan))
     outcomes = design_outcomes(spec.outcomes, values, plan.runs)
@@ -168,7 +194,7 @@ def analyse_sensitivity(plan: SensitivityPlan | SensitivitySpec | str | Path,
         ok = np.isfinite(outcomes[q.outcome].to_numpy(dtype=float))
         discovery = discover(plan.design.frame()[ok], outcomes[q.outcome].to_numpy()[ok], q,
                              spec.factors, derived_seed(spec.seed, "discovery"))
-    files = report.write_plan(plan, out)
+    files = list(plan_files) if plan_files is not None else report.write_plan(plan, out)
     tables = report.write_tables(out, plan, outcomes, indices, discovery)
     drawn = (report.write_figures(out, plan, outcomes, indices, discovery, formats)
              if figures else {})

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.batch.spec import _check_fields, _check_type, _check_whole, _sequence
+from sim.batch.spec import TABLES, _check_fields, _check_type, _check_whole, _sequence
 from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario
 from sim.sensitivity.factors import Factor, make_factor
-from sim.sensitivity.outcomes import Outcome, make_outcome
+from sim.sensitivity.factors import problem as salib_problem
+from sim.sensitivity.outcomes import Outcome, make_outcome, tables_needed
 from sim.tomlfile import read_toml
 
 SPEC_FIELDS = ("name", "description", "scenario", "baseline", "seed", "deterministic",
@@ -31,8 +32,6 @@ ANALYSIS_FIELDS = ("confidence", "resamples", "convergence")
 DISCOVERY_FIELDS = ("outcome", "threshold", "direction", "method", "max_depth",
                     "min_mass", "min_density")
 DISCOVERY_METHODS = ("tree", "prim")
-#: Tables a spec may ask to keep besides those its outcomes read.
-EXTRA_TABLES = ("county_year", "region_year", "levers_year")
 
 
 @dataclass(frozen=True)
@@ -136,9 +135,7 @@ class SensitivitySpec:
     @property
     def problem(self) -> dict[str, Any]:
         """The SALib problem (factor names and ranges)."""
-        from sim.sensitivity.factors import problem
-
-        return problem(self.factors)
+        return salib_problem(self.factors)
 
     @property
     def needs_baseline(self) -> bool:
@@ -343,11 +340,9 @@ def _discovery(data: Any, outcomes: tuple[Outcome, ...], where: str) -> Discover
 
 
 def _tables(extra: Any, outcomes: tuple[Outcome, ...], where: str) -> tuple[str, ...]:
-    from sim.sensitivity.outcomes import tables_needed
-
     for t in extra:
-        if t not in EXTRA_TABLES:
+        if t not in TABLES:
             raise InputError(f"tables: unknown table {t!r}; allowed: "
-                             f"{', '.join(EXTRA_TABLES)}", source=where)
+                             f"{', '.join(TABLES)}", source=where)
     wanted = {*tables_needed(outcomes), *extra}
-    return tuple(t for t in EXTRA_TABLES if t in wanted)
+    return tuple(t for t in TABLES if t in wanted)
