@@ -43,8 +43,8 @@ from pathlib import Path
 import pandas as pd
 
 import sim
-import sim.runner
-from sim.results import write_parquet_atomic
+import sim.studies.run
+from sim.outputs.results import write_parquet_atomic
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 
@@ -97,7 +97,7 @@ def batch_run(batch: sim.BatchSpec, root: Path, **kw) -> tuple[float, float, flo
 def parts_writer(root: Path):
     """A function returning the CPU seconds to encode and write one run's three
     Parquet parts, averaged over ``repeat`` writes."""
-    model = sim.runner.simulate(BASELINE, seed=1)
+    model = sim.studies.run.simulate(BASELINE, seed=1)
     columns = {t: model.table_columns(t) for t in ("county_year", "region_year", "levers_year")}
     folder = root / "parts"
     folder.mkdir()

@@ -27,7 +27,7 @@ import mesa
 import numpy as np
 
 import sim
-from sim.model import CountyModel
+from sim.model.shell import CountyModel
 
 YEARS = range(2011, 2026)
 

@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 
 import sim
-from sim.sensitivity import analyse_sensitivity, load_sensitivity_spec, plan_sensitivity
-from sim.sensitivity.outcomes import read_run_values
-from sim.sensitivity.run import BATCH_FOLDER
+from sim.studies.sensitivity import analyse_sensitivity, load_sensitivity_spec, plan_sensitivity
+from sim.studies.sensitivity.outcomes import read_run_values
+from sim.studies.sensitivity.run import BATCH_FOLDER
 
 SPEC = Path(__file__).resolve().parent.parent / "scenarios" / "sensitivity" / "bench_sobol8.toml"
 GOAL_S = 300.0

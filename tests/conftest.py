@@ -32,7 +32,7 @@ def record_runs(monkeypatch):
     """Patch the batch executor's ``execute_run`` to record the ids of the runs it
     executes; with ``interrupt_after=k``, the (k+1)-th run raises KeyboardInterrupt
     (a Ctrl-C in the middle of a batch). Returns the list of recorded ids."""
-    from sim.batch import execute
+    from sim.studies.batch import execute
 
     real = execute.execute_run  # the original: this fixture is the only one patching it
 

@@ -24,10 +24,10 @@ import pytest
 from conftest import SCENARIOS
 
 import sim
-import sim.batch.execute as execute
-from sim.batch.store import RUN_COLUMNS, STATUSES, RunsTable, done_runs
-from sim.cli import main
-from sim.results import parquet_bytes, write_json_atomic
+import sim.studies.batch.execute as execute
+from sim.apps.cli import main
+from sim.outputs.results import parquet_bytes, write_json_atomic
+from sim.outputs.store import RUN_COLUMNS, STATUSES, RunsTable, done_runs
 
 TABLES = ("county_year", "region_year", "levers_year", "flows")
 

@@ -13,8 +13,8 @@ import pytest
 from conftest import SCENARIOS
 
 import sim
-from sim.batch.spec import run_seed, sweep_values
-from sim.cli import main
+from sim.apps.cli import main
+from sim.studies.batch.spec import run_seed, sweep_values
 
 BATCHES = SCENARIOS / "batches"
 

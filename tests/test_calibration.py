@@ -7,17 +7,17 @@ import math
 import numpy as np
 import pytest
 
-from sim.calibration import baselines, metrics
-from sim.calibration.fit import calibrate, profile_intervals
-from sim.calibration.objective import SearchSpace, residuals
-from sim.calibration.simulate import simulate, validation_scenario
-from sim.calibration.split import held_out_groups, held_out_mask
-from sim.calibration.targets import census_targets
-from sim.calibration.workflow import calibration_objective, split_text
-from sim.errors import InputError
-from sim.model import CountyModel
-from sim.parameters import Parameters
-from sim.region import load_region
+from sim.base.errors import InputError
+from sim.model.parameters import Parameters
+from sim.model.region import load_region
+from sim.model.shell import CountyModel
+from sim.studies.calibration import baselines, metrics
+from sim.studies.calibration.fit import calibrate, profile_intervals
+from sim.studies.calibration.objective import SearchSpace, residuals
+from sim.studies.calibration.observed import census_targets
+from sim.studies.calibration.split import held_out_groups, held_out_mask
+from sim.studies.calibration.validation_run import simulate, validation_scenario
+from sim.studies.calibration.workflow import calibration_objective, split_text
 
 # --- targets and split ---------------------------------------------------------------
 
@@ -59,8 +59,8 @@ def test_split_is_fixed_and_stratified_by_province_and_size():
 
 
 def test_split_text_gives_the_counts_of_the_region_calibrated():
-    from sim.sources import data_file
-    from sim.tomlfile import read_toml
+    from sim.base.sources import data_file
+    from sim.base.tomlfile import read_toml
 
     shipped = read_toml(data_file("calibrated_parameters.toml"), "parameter file")
     assert split_text(calibration_objective()) == shipped["provenance"]["split"]

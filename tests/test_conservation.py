@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.recorder import FLOW_COLUMNS, POLICY_COLUMNS
+from sim.model.recorder import FLOW_COLUMNS, POLICY_COLUMNS
 
 RTOL = 1e-9
 

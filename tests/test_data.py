@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import sources
-from sim.region import load_region
+from sim.base import sources
+from sim.model.region import load_region
 
 SICHUAN_2020, CHONGQING_2020 = 83_674_866, 32_054_159
 SICHUAN_2010, CHONGQING_2010 = 80_417_528, 28_846_170

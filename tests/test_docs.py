@@ -5,20 +5,20 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT
 
-from sim import docgen
+from sim.model import reference as docgen
 
 
 @pytest.mark.parametrize("name", sorted(docgen.PAGES))
 def test_generated_page_is_up_to_date(name):
     committed = (ROOT / "docs" / name).read_text(encoding="utf-8")
     assert committed == docgen.PAGES[name](), (
-        f"docs/{name} is stale: run `python -m sim.docgen docs/` and commit it")
+        f"docs/{name} is stale: run `python -m sim.model.reference docs/` and commit it")
 
 
 def test_every_parameter_and_lever_field_is_documented():
-    from sim.levers import LEVER_TYPES
-    from sim.levers.base import Lever
-    from sim.parameters import Parameters
+    from sim.model.levers import LEVER_TYPES
+    from sim.model.levers.base import Lever
+    from sim.model.parameters import Parameters
 
     page = docgen.parameters_page()
     for name, spec in Parameters.specs().items():

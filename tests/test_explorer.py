@@ -11,9 +11,8 @@ import pytest
 from conftest import SCENARIOS
 
 import sim
-from sim.cli import main
-from sim.errors import InputError
-from sim.explorer.session import (
+from sim.apps.cli import main
+from sim.apps.explorer.session import (
     Session,
     lever_dict,
     lever_fields,
@@ -22,7 +21,8 @@ from sim.explorer.session import (
     parse_targets,
     targets_text,
 )
-from sim.levers import LEVER_TYPES
+from sim.base.errors import InputError
+from sim.model.levers import LEVER_TYPES
 
 TABLES = ("county_year", "region_year", "levers_year")
 
@@ -341,7 +341,7 @@ def test_save_refuses_overwriting_and_bad_paths(tmp_path):
 
 def test_map_shows_the_chosen_year_of_the_run_and_differences():
     pytest.importorskip("matplotlib")
-    from sim.explorer import views
+    from sim.apps.explorer import views
 
     s = open_session(deterministic=True)
     s.run()
@@ -365,7 +365,7 @@ def test_map_shows_the_chosen_year_of_the_run_and_differences():
 
 
 def test_indicators_show_run_and_reference_and_network_png():
-    from sim.explorer import views
+    from sim.apps.explorer import views
 
     s = open_session(deterministic=True)
     s.step()
@@ -411,7 +411,7 @@ def test_explore_command_port_in_use(capsys):
 def test_explore_without_solara_says_how_to_install(capsys, monkeypatch):
     import importlib.util
 
-    from sim import explorer
+    from sim.apps import explorer
 
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(explorer.importlib.util, "find_spec",

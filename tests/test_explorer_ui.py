@@ -16,13 +16,13 @@ import pytest
 from conftest import SCENARIOS
 
 import sim
-from sim.cli import main
-from sim.explorer.session import Session
+from sim.apps.cli import main
+from sim.apps.explorer.session import Session
 
 solara = pytest.importorskip("solara", reason="the explorer needs the 'explore' extra")
 v = pytest.importorskip("ipyvuetify")
 widgets = pytest.importorskip("ipywidgets")
-from sim.explorer.app import Explorer  # noqa: E402
+from sim.apps.explorer.app import Explorer  # noqa: E402
 
 MAP = ("solara-image", "countysim-map")
 
@@ -139,7 +139,7 @@ def test_unknown_start_scenario_shows_its_error_and_starts_from_the_baseline():
 
 
 def test_fallback_to_the_baseline_keeps_seed_and_mode():
-    from sim.explorer.app import open_session
+    from sim.apps.explorer.app import open_session
 
     s, error = open_session("pilot_programm", str(SCENARIOS), seed=11, deterministic=True)
     assert error.startswith("unknown scenario 'pilot_programm'")

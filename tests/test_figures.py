@@ -16,8 +16,10 @@ from batch_folder import lever_scenarios, write_batch
 from shapely.geometry import Point
 
 import sim
-from sim import analysis, maps, plots, sources, style
-from sim.network import county_edge_pairs
+from sim import analysis, figures
+from sim.base import sources
+from sim.figures import basemap, style
+from sim.model.network import county_edge_pairs
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +51,7 @@ def assert_labelled(ax, *, xunit=True, yunit=True):
 
 
 def test_one_voronoi_cell_per_county_containing_its_seat():
-    cells = maps.county_cells()
+    cells = basemap.county_cells()
     counties = sources.counties()
     assert len(cells) == len(counties) == 221
     assert cells["code"].is_unique
@@ -59,10 +61,10 @@ def test_one_voronoi_cell_per_county_containing_its_seat():
 
 
 def test_cells_tile_each_prefecture_and_stay_inside_the_outline():
-    cells = maps.county_cells()
-    prefectures = maps.prefecture_shapes()
-    outline = maps.region_outline(cells["code"])
-    union = maps.province_shapes()
+    cells = basemap.county_cells()
+    prefectures = basemap.prefecture_shapes()
+    outline = basemap.region_outline(cells["code"])
+    union = basemap.province_shapes()
     land = union["Sichuan"].union(union["Chongqing"])
     for code, group in cells.groupby("prefecture_code"):
         total = sum(g.area for g in group["geometry"])
@@ -71,13 +73,13 @@ def test_cells_tile_each_prefecture_and_stay_inside_the_outline():
             assert g.difference(prefectures[code]).area < 1e-9
     assert outline.difference(land).area < 1e-6
     ccec = sim.load_region("ccec").codes
-    region = maps.region_outline(ccec)
+    region = basemap.region_outline(ccec)
     for g in cells.loc[cells["code"].isin(ccec), "geometry"]:
         assert g.difference(region).area < 1e-9
 
 
 def test_cell_areas_resemble_the_counties_true_areas():
-    cells = maps.county_cells()
+    cells = basemap.county_cells()
     km2 = np.array([g.area for g in cells["geometry"]]) * 111.32 ** 2 * np.cos(
         np.radians(cells["lat"].to_numpy()))
     true = sources.counties()["area_km2"].to_numpy()
@@ -89,11 +91,11 @@ def test_cell_areas_resemble_the_counties_true_areas():
 
 
 def test_fan_chart_one_line_per_scenario(results):
-    ax = plots.fan_chart(results, "theil")
+    ax = figures.fan_chart(results, "theil")
     assert len([ln for ln in ax.lines if str(ln.get_gid()).startswith("scenario:")]) == 3
     assert_labelled(ax, xunit=False)
     assert ax.get_legend() is not None and "5–95 %" in ax.get_legend().get_title().get_text()
-    ax = plots.fan_chart(results, "gdp_bn_yuan", baseline="baseline", relative=True)
+    ax = figures.fan_chart(results, "gdp_bn_yuan", baseline="baseline", relative=True)
     lines = [ln for ln in ax.lines if str(ln.get_gid()).startswith("scenario:")]
     assert [ln.get_gid() for ln in lines] == ["scenario:industry", "scenario:rail_link"]
     assert ax.get_ylabel() == "Δ GDP vs baseline (%)"
@@ -102,7 +104,7 @@ def test_fan_chart_one_line_per_scenario(results):
 
 
 def test_lever_comparison_sorted_with_intervals(results):
-    ax = plots.lever_comparison(results, "gdp_bn_yuan", "baseline", relative=True)
+    ax = figures.lever_comparison(results, "gdp_bn_yuan", "baseline", relative=True)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert sorted(labels) == ["industry", "rail_link"]
     d = analysis.compare(results, "gdp_bn_yuan", relative=True).query("year == 2025")
@@ -113,18 +115,18 @@ def test_lever_comparison_sorted_with_intervals(results):
 
 
 def test_pilot_effect_sigma_and_beta_charts(results):
-    ax = plots.pilot_effect_chart(results)
+    ax = figures.pilot_effect_chart(results)
     assert len(ax.containers) == 2 and gid(ax, "att")
     assert "log points" in ax.get_xlabel() and ax.get_legend() is not None
-    ax = plots.sigma_chart(results)
+    ax = figures.sigma_chart(results)
     assert len([ln for ln in ax.lines if str(ln.get_gid()).startswith("scenario:")]) == 3
     assert_labelled(ax, xunit=False)
-    ax = plots.beta_chart(results)
+    ax = figures.beta_chart(results)
     assert len(ax.containers) == 3 and ax.get_title().startswith("β-convergence")
 
 
 def test_pilot_effect_chart_shows_level_effects_in_display_units(results):
-    ax = plots.pilot_effect_chart(results, "gdp_per_capita_yuan", log=False)
+    ax = figures.pilot_effect_chart(results, "gdp_per_capita_yuan", log=False)
     assert ax.get_xlabel() == "Effect on GDP per capita growth (thousand yuan)"
     effect = analysis.pilot_effect(results, "gdp_per_capita_yuan", log=False)
     att = effect[effect["measure"] == "att"].set_index("scenario")["mean"]
@@ -137,11 +139,11 @@ def test_pilot_effect_chart_shows_level_effects_in_display_units(results):
 
 
 def test_labels_name_the_baseline_and_beta_takes_scenarios(results):
-    ax = plots.fan_chart(results, "urbanisation_rate", baseline="industry")
+    ax = figures.fan_chart(results, "urbanisation_rate", baseline="industry")
     assert ax.get_ylabel() == "Δ Urbanisation rate vs industry (pp)"
-    ax = plots.lever_comparison(results, "gdp_bn_yuan", "industry", relative=True)
+    ax = figures.lever_comparison(results, "gdp_bn_yuan", "industry", relative=True)
     assert ax.get_xlabel() == "Δ GDP vs industry (%)"
-    ax = plots.beta_chart(results, scenarios=["baseline", "rail_link"])
+    ax = figures.beta_chart(results, scenarios=["baseline", "rail_link"])
     assert sorted(t.get_text() for t in ax.get_yticklabels()) == ["baseline", "rail_link"]
     assert len(ax.containers) == 2
 
@@ -150,7 +152,7 @@ def test_labels_name_the_baseline_and_beta_takes_scenarios(results):
 
 
 def test_county_map_draws_one_cell_per_county(results):
-    ax = plots.scenario_map(results, "population", scenario="industry", baseline="baseline",
+    ax = figures.scenario_map(results, "population", scenario="industry", baseline="baseline",
                             relative=True)
     (counties,) = gid(ax, "counties")
     assert len(counties.get_paths()) == 140
@@ -165,14 +167,14 @@ def test_county_map_draws_one_cell_per_county(results):
     assert ax.get_legend() is not None
     assert "°E" in ax.get_xticklabels()[0].get_text() or ax.get_xticks().size
     # Colours follow the values: the largest value gets the top colour.
-    values = plots.county_values(results, "population", scenario="industry",
+    values = figures.county_values(results, "population", scenario="industry",
                                  baseline="baseline", relative=True)
     assert np.allclose(np.asarray(counties.get_array()), values.loc[
         sim.load_region("ccec").codes].to_numpy())
 
 
 def test_small_multiples_share_one_colour_scale(results):
-    axes = plots.scenario_maps(results, "gdp_bn_yuan", baseline="baseline", relative=True)
+    axes = figures.scenario_maps(results, "gdp_bn_yuan", baseline="baseline", relative=True)
     shown = [ax for ax in np.ravel(axes) if ax.get_visible()]
     assert [ax.get_title() for ax in shown] == ["industry", "rail_link"]
     norms = {(gid(ax, "counties")[0].norm.vmin, gid(ax, "counties")[0].norm.vmax)
@@ -181,8 +183,8 @@ def test_small_multiples_share_one_colour_scale(results):
 
 
 def test_network_map_draws_every_edge(baseline):
-    net = plots.network_for(baseline)
-    ax = plots.network_map(net)
+    net = figures.network_for(baseline)
+    ax = figures.network_map(net)
     pairs = county_edge_pairs(net.edges)
     (rail,) = gid(ax, "rail")
     assert len(rail.get_segments()) == (pairs["mode"] == "rail").sum()
@@ -197,14 +199,14 @@ def test_network_map_draws_every_edge(baseline):
 
 
 def test_flow_map_draws_the_top_flows(results):
-    ax = plots.flow_map(results, top=12, scenario="baseline")
+    ax = figures.flow_map(results, top=12, scenario="baseline")
     assert len(gid(ax, "flow")) == 12
     assert ax.get_legend().get_title().get_text() == "persons per year, mean 2021–2025"
     assert ax.get_title() == "Migration, baseline: top 12"
-    far = plots.flow_map(results, top=5, min_km=100, kind="investment_bn_yuan")
+    far = figures.flow_map(results, top=5, min_km=100, kind="investment_bn_yuan")
     assert len(gid(far, "flow")) == 5 and "≥ 100 km" in far.get_title()
     with pytest.raises(sim.InputError, match="unknown flow kind"):
-        plots.flow_map(results, kind="people")
+        figures.flow_map(results, kind="people")
 
 
 # -- files and the command line ----------------------------------------------------------
@@ -213,7 +215,7 @@ def test_flow_map_draws_the_top_flows(results):
 def test_save_figure_writes_each_format(tmp_path, results):
     with style.paper_style():
         fig, ax = style.figure("single")
-        plots.fan_chart(results, "gini", ax=ax)
+        figures.fan_chart(results, "gini", ax=ax)
         paths = style.save_figure(fig, tmp_path / "gini", dpi=300)
     assert [p.suffix for p in paths] == [".pdf", ".svg", ".png"]
     assert all(p.stat().st_size > 1000 for p in paths)
@@ -240,7 +242,7 @@ def test_scenario_styles_are_stable_and_distinct():
 
 def countysim(capsys, *args):
     """Run the command line in this process; return (exit code, stdout, stderr)."""
-    from sim.cli import main
+    from sim.apps.cli import main
 
     code = main([str(a) for a in args])
     out, err = capsys.readouterr()
@@ -314,7 +316,7 @@ def test_plot_rejects_options_the_figure_ignores(results, tmp_path, capsys):
 
 
 def test_compare_needs_a_scenario_besides_the_baseline(results, tmp_path):
-    from sim.figures import write_comparison
+    from sim.figures.standard import write_comparison
 
     with pytest.raises(sim.InputError, match="nothing to compare: the folder holds only "
                                              "the baseline 'baseline'"):

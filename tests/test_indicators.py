@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from sim import indicators
+from sim.model import indicators
 
 
 def test_theil_of_a_two_county_region_by_hand():

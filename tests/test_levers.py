@@ -9,9 +9,9 @@ from conftest import SCENARIOS
 from test_conservation import _check_capital, _check_population_identities
 
 import sim
-from sim.core.state import Policy
-from sim.levers import LEVER_TYPES
-from sim.region import load_region
+from sim.model.core.state import Policy
+from sim.model.levers import LEVER_TYPES
+from sim.model.region import load_region
 
 END = 2025
 

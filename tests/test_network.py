@@ -6,10 +6,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from sim import network as net
-from sim.network import NEVER, Network, NetworkChanges, line_names, line_station_codes
-from sim.parameters import Parameters
-from sim.region import load_region
+from sim.model.network import NEVER, Network, NetworkChanges, line_names, line_station_codes
+from sim.model.network.paths import PATHS
+from sim.model.parameters import Parameters
+from sim.model.region import load_region
 
 CDW = "Chengdu–Dazhou–Wanzhou high-speed railway"
 CCHSR = "Chengdu–Chongqing intercity railway (Chengdu–Chongqing HSR)"
@@ -75,11 +75,11 @@ def test_network_without_rail_is_slower(region):
 
 
 def test_incremental_update_equals_full_recomputation(region):
-    net._PATHS.clear()
+    PATHS.clear()
     stepwise = Network(region, Parameters())
     for year in range(2010, 2026):
         stepwise.set_year(year)
-    net._PATHS.clear()
+    PATHS.clear()
     direct = Network(region, Parameters())
     direct.set_year(2025)
     np.testing.assert_allclose(stepwise.travel_time, direct.travel_time, rtol=1e-12)

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from sim.core import Constants, Policy, State, advance, build_kernels
-from sim.parameters import Parameters
+from sim.model.core import Constants, Policy, State, advance, build_kernels
+from sim.model.parameters import Parameters
 
 TT = np.array([[0.5, 1.0, 5.0],
                [1.0, 0.5, 4.0],
@@ -164,7 +164,7 @@ def test_size_commuting_and_settlement_match_hand_arithmetic():
 
 def test_room_is_the_share_of_the_urban_land_need_the_stock_covers():
     """min(1, C / (λU)), shared by eq. 3b (output) and eq. 8 (urbanisation)."""
-    from sim.core import demography, land, production
+    from sim.model.core import demography, land, production
 
     stock, urban = np.array([1.0, 3.0, 2.0, 0.0]), np.array([4.0, 2.0, 0.0, 0.0])
     room = land.room(stock, urban, 0.5)  # needs 2, 1, 0 and 0 km²
@@ -177,7 +177,7 @@ def test_room_is_the_share_of_the_urban_land_need_the_stock_covers():
 
 
 def test_initial_state_owns_its_arrays_and_normalises_market_access():
-    from sim.core.initial import initial_state
+    from sim.model.core.initial import initial_state
 
     kernels = build_kernels(TT, PARAMS)
     gdp = np.array([50.0, 20.0])

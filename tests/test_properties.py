@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.core import Constants, Policy, State, advance, build_kernels
-from sim.network import _add_edges, _all_pairs
-from sim.parameters import Parameters
+from sim.model.core import Constants, Policy, State, advance, build_kernels
+from sim.model.network.paths import add_edges, all_pairs
+from sim.model.parameters import Parameters
 
 
 @st.composite
@@ -35,9 +35,9 @@ def test_adding_edges_incrementally_equals_recomputing(graph):
     n, u, v, t, au, av, at = graph
     loops = u != v
     u, v, t = u[loops], v[loops], t[loops]
-    before = _all_pairs(n, u, v, t)
-    incremental = _add_edges(before, au, av, at)
-    direct = _all_pairs(n, np.concatenate([u, au]), np.concatenate([v, av]),
+    before = all_pairs(n, u, v, t)
+    incremental = add_edges(before, au, av, at)
+    direct = all_pairs(n, np.concatenate([u, au]), np.concatenate([v, av]),
                         np.concatenate([t, at]))
     np.testing.assert_allclose(incremental, direct, rtol=1e-12)
     assert (incremental <= before + 1e-12).all()

@@ -10,7 +10,7 @@ import pytest
 from conftest import SCENARIOS
 
 import sim
-from sim.errors import InputError
+from sim.base.errors import InputError
 
 HEADER = 'extends = "baseline.toml"\nname = "x"\n'
 GOV = '[[levers]]\nid = "a"\ntype = "governance"\ntargets = "pilots"\nstart_year = 2021\n'
@@ -237,13 +237,13 @@ def test_scenarios_are_frozen(baseline):
 
 @pytest.mark.parametrize("ref", ["邻水县", "邻水", "Linshui County", "linshui", 511623, "511623"])
 def test_county_references_in_any_spelling(ref):
-    from sim.targets import county_code
+    from sim.model.selection import county_code
 
     assert county_code(ref) == 511623
 
 
 def test_ambiguous_county_name_asks_for_the_code():
-    from sim.targets import county_code
+    from sim.model.selection import county_code
 
     with pytest.raises(InputError) as err:
         county_code("市中区")
@@ -263,7 +263,7 @@ def test_exported_toml_loads_back_to_the_same_scenario(path, tmp_path):
 
 
 def test_parameter_names_are_checked_by_one_function():
-    from sim.parameters import check_parameter_name, default_parameters
+    from sim.model.parameters import check_parameter_name, default_parameters
 
     with pytest.raises(InputError) as err:
         default_parameters().replace(migraton_rate=0.1)

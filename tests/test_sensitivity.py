@@ -19,10 +19,10 @@ import pytest
 from conftest import ROOT, SCENARIOS
 
 import sim
-from sim.batch import BatchSpec, plan_batch
-from sim.cli import main
-from sim.errors import InputError
-from sim.sensitivity import (
+from sim.apps.cli import main
+from sim.base.errors import InputError
+from sim.studies.batch import BatchSpec, plan_batch
+from sim.studies.sensitivity import (
     analyse,
     discover,
     load_sensitivity_spec,
@@ -32,8 +32,8 @@ from sim.sensitivity import (
     spec_from_data,
     summary,
 )
-from sim.sensitivity.discovery import box_stats
-from sim.sensitivity.spec import Analysis, Discovery
+from sim.studies.sensitivity.discovery import box_stats
+from sim.studies.sensitivity.spec import Analysis, Discovery
 
 SPECS = ROOT / "scenarios" / "sensitivity"
 
@@ -176,7 +176,7 @@ def test_same_seed_same_design_other_seed_other_design():
 
 def test_outcomes_cannot_read_columns_that_are_empty_in_the_start_year():
     """FLOW_VARIABLES are exactly the outcome columns the start year leaves empty."""
-    from sim.sensitivity.outcomes import COUNTY_VARIABLES, FLOW_VARIABLES, REGION_VARIABLES
+    from sim.studies.sensitivity.outcomes import COUNTY_VARIABLES, FLOW_VARIABLES, REGION_VARIABLES
 
     scenario = sim.load_scenario(SCENARIOS / "public_services.toml")
     scenario = scenario.with_changes(end_year=scenario.start_year + 1)
@@ -323,7 +323,7 @@ def test_bad_output_columns(baseline):
 
 
 def test_discovery_finds_the_box_that_makes_the_outcome_pass():
-    from sim.sensitivity.factors import Factor
+    from sim.studies.sensitivity.factors import Factor
 
     rng = np.random.default_rng(0)
     x = pd.DataFrame(rng.uniform(0, 1, size=(600, 3)), columns=["a", "b", "c"])
@@ -447,7 +447,7 @@ def test_missing_spec_file(tmp_path, capsys):
 
 def test_ema_workbench_adapter_computes_the_native_outcomes():
     ema = pytest.importorskip("ema_workbench")
-    from sim.sensitivity.ema import ema_model
+    from sim.studies.sensitivity.ema import ema_model
 
     spec = spec_from_data({**SPEC, "scenario": str(SCENARIOS / "public_services.toml"),
                            "baseline": str(SCENARIOS / "baseline.toml"),

@@ -9,12 +9,12 @@ import tomllib
 import pytest
 from conftest import ROOT
 
-from sim.calibration.report import RANK_TOLERANCE, TOLERANCE
-from sim.calibration.workflow import read_parameter_file
-from sim.cli import main
-from sim.errors import InputError
-from sim.parameters import Parameters, calibrated_values, default_parameters
-from sim.sources import data_file
+from sim.apps.cli import main
+from sim.base.errors import InputError
+from sim.base.sources import data_file
+from sim.model.parameters import Parameters, calibrated_values, default_parameters
+from sim.studies.calibration.report import RANK_TOLERANCE, TOLERANCE
+from sim.studies.calibration.workflow import read_parameter_file
 
 COMMITTED = ROOT / "docs" / "validation"
 

@@ -20,7 +20,7 @@ from PIL import Image
 
 import sim
 from sim.analysis import ResultsSet
-from sim.figures import write_comparison
+from sim.figures.standard import write_comparison
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLICATES = 8

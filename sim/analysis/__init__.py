@@ -26,9 +26,9 @@ from sim.analysis.compare import (
 )
 from sim.analysis.measures import beta_convergence, region_indicators, sigma_convergence
 from sim.analysis.pilot import match_controls, pilot_effect, pilot_effect_runs
-from sim.analysis.store import ResultsSet, as_results_set, read_results
 from sim.analysis.tables import key_numbers, latex_table
-from sim.analysis.variables import VARIABLES, axis_label
+from sim.model.schema import VARIABLES, axis_label
+from sim.outputs.reader import ResultsSet, as_results_set, read_results
 
 __all__ = [
     "BAND",

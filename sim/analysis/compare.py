@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from sim.analysis.store import ResultsSet
-from sim.analysis.variables import CONTRACT_COLUMNS
-from sim.errors import InputError
-from sim.recorder import ID_COLUMNS
+from sim.base.errors import InputError
+from sim.model.recorder import ID_COLUMNS
+from sim.model.schema import CONTRACT_COLUMNS
+from sim.outputs.reader import ResultsSet
 
 LEVELS = ("region", "county")
 #: Default band: the 5th to the 95th percentile over replicates (a 90 % band).

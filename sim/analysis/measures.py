@@ -4,7 +4,7 @@ The region-year table already carries these indicators for the whole region;
 :func:`region_indicators` recomputes them from any county-year table, so they
 can be had for a subset of counties (one province, the pilots and their
 neighbours) or another grouping than provinces. Both use the functions of
-:mod:`sim.indicators`, so there is one implementation of each formula.
+:mod:`sim.model.indicators`, so there is one implementation of each formula.
 
 Convergence follows Barro & Sala-i-Martin (1992): σ-convergence is a falling
 dispersion of log GDP per capita across counties; β-convergence is a negative
@@ -20,10 +20,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sim import indicators
-from sim.analysis.store import run_columns
-from sim.errors import InputError
-from sim.region import CORE_CODES
+from sim.base.errors import InputError
+from sim.model import indicators
+from sim.model.region import CORE_CODES
+from sim.outputs.reader import run_columns
 
 
 def county_blocks(county_year: pd.DataFrame, columns: Sequence[str]

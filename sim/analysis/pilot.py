@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.compare import BAND, check_variable, pair_keys, summarise
-from sim.analysis.store import ResultsSet
-from sim.analysis.variables import CONTRACT_COLUMNS
-from sim.errors import InputError
+from sim.base.errors import InputError
+from sim.model.schema import CONTRACT_COLUMNS
+from sim.outputs.reader import ResultsSet
 
 #: Start-year covariates the matching uses, with their transformation.
 MATCH_COVARIATES = {

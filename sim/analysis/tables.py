@@ -16,9 +16,9 @@ import pandas as pd
 from sim.analysis.compare import BAND, difference_table, final_year, pair_keys, summarise
 from sim.analysis.measures import sigma_convergence
 from sim.analysis.pilot import pilot_effect
-from sim.analysis.store import ResultsSet
-from sim.analysis.variables import difference_unit, display_scale, variable
-from sim.errors import InputError
+from sim.base.errors import InputError
+from sim.model.schema import difference_unit, display_scale, variable
+from sim.outputs.reader import ResultsSet
 
 #: Region indicators of the key-numbers table: column -> difference in % of the
 #: baseline (True) or in display units (False).

@@ -1,0 +1,52 @@
+"""The ``countysim`` command line (also ``python -m sim``).
+
+Each subcommand lives in its own module with a ``register(subparsers)``
+function; :data:`COMMANDS` lists them. Bad input of any kind (files, fields,
+names, parameters, folders) ends with one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from sim.base.errors import InputError
+
+#: Subcommand modules, in the order ``countysim --help`` lists them.
+COMMANDS = ("run", "check", "batch", "status", "sensitivity", "compare", "plot",
+            "calibrate", "validate", "explore")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="countysim",
+        description="Simulate coordinated county development in the Chengdu–Chongqing "
+                    "Economic Circle.")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"sim.apps.cli.{name}").register(sub)
+    return parser
+
+
+def _version() -> str:
+    from sim import __version__
+
+    return f"countysim {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except InputError as err:
+        print(f"countysim: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("countysim: interrupted", file=sys.stderr)
+        return 130

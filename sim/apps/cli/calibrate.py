@@ -1,0 +1,63 @@
+"""``countysim calibrate``: fit the key parameters to the 2010→2020 census."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.apps.cli.run import whole_number
+from sim.base.errors import InputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``calibrate`` subcommand."""
+    p = sub.add_parser(
+        "calibrate", help="fit parameters to the 2010→2020 census (training split)",
+        description="Calibrate the model on the training split of comparison groups: run "
+                    "2010→2020 from the 2010 census with the real rail openings, minimise J "
+                    "from several starts, profile each parameter and write "
+                    "calibrated_parameters.toml, calibration.json, profile.csv and README.md. "
+                    "Copy calibrated_parameters.toml to sim/data/ to make it the default.")
+    p.add_argument("--region", default="sichuan_chongqing",
+                   help="region to simulate and fit (default: sichuan_chongqing)")
+    p.add_argument("--out", type=Path, default=Path("results/calibration"),
+                   help="output folder (default: results/calibration)")
+    p.add_argument("--fit", default=None, metavar="NAMES",
+                   help="comma-separated parameters to fit (default: the standard set)")
+    p.add_argument("--starts", type=whole_number("--starts", 1), default=6,
+                   help="starting points (default 6)")
+    p.add_argument("--workers", type=whole_number("--workers", 1), default=2,
+                   help="processes (default 2)")
+    p.add_argument("--max-evals", type=whole_number("--max-evals", 1), default=3000,
+                   help="model runs per start (default 3000)")
+    p.add_argument("--profile-points", type=whole_number("--profile-points", 0), default=5,
+                   help="profile grid points per parameter, at least 2; 0 skips profiles "
+                        "(default 5)")
+    p.add_argument("--profile-evals", type=whole_number("--profile-evals", 1), default=300,
+                   help="model runs per profile point (default 300)")
+    p.set_defaults(handler=handle)
+
+
+def check_region(region: str) -> None:
+    """Raise :class:`InputError` for an unknown ``--region``."""
+    from sim.model.region import REGIONS
+
+    if region not in REGIONS:
+        raise InputError(f"--region: unknown region '{region}'; allowed: "
+                         + ", ".join(sorted(REGIONS)))
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run the calibration and write its folder."""
+    from sim.studies.calibration.workflow import DEFAULT_FIT, run_calibration
+
+    check_region(args.region)
+    names = DEFAULT_FIT
+    if args.fit is not None:
+        names = tuple(n.strip() for n in args.fit.split(",") if n.strip())
+        if not names:
+            raise InputError("--fit: no parameter names given")
+    run_calibration(args.out, region=args.region, names=names, starts=args.starts,
+                    workers=args.workers, max_evals=args.max_evals,
+                    profile_points=args.profile_points, profile_evals=args.profile_evals)
+    return 0

@@ -1,0 +1,72 @@
+"""Read the package data in ``sim/data/`` (copied from the project's sources).
+
+Each reader returns a fresh copy of a cached table, so callers may modify what
+they get. Provenance of every file is in ``sim/data/README.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def data_file(name: str) -> Traversable:
+    """Return the packaged data file ``sim/data/<name>``."""
+    return resources.files("sim") / "data" / name
+
+
+@cache
+def _read_csv(name: str) -> pd.DataFrame:
+    with data_file(name).open("rb") as fh:
+        return pd.read_csv(fh)
+
+
+def counties() -> pd.DataFrame:
+    """The 221 county-level units of Sichuan and Chongqing (2020 boundaries)."""
+    return _read_csv("counties.csv").copy()
+
+
+def comparison_groups() -> pd.DataFrame:
+    """Comparison groups: units only comparable 2010↔2020 together, with totals."""
+    return _read_csv("cmp_groups.csv").copy()
+
+
+def rail_lines() -> pd.DataFrame:
+    """Rail line stations ≥ 160 km/h, one row per (line section, station)."""
+    return _read_csv("rail_lines.csv").copy()
+
+
+def expressways() -> pd.DataFrame:
+    """A partial list of expressways with the counties they pass, in order."""
+    return _read_csv("expressways.csv").copy()
+
+
+def pilots() -> pd.DataFrame:
+    """The nine 2020 pilot counties and what is known of their leading task."""
+    return _read_csv("pilots.csv").copy()
+
+
+def platforms() -> pd.DataFrame:
+    """Sichuan–Chongqing cooperation platforms and their member counties."""
+    return _read_csv("platforms.csv").copy()
+
+
+@cache
+def _prefectures() -> str:
+    return data_file("prefectures.geojson").read_text(encoding="utf-8")
+
+
+def prefectures_geojson() -> dict[str, Any]:
+    """Prefecture boundaries (simplified GeoJSON FeatureCollection)."""
+    return json.loads(_prefectures())
+
+
+#: The source checkout this package lives in (``scenarios/``, ``docs/``), for an
+#: editable install; the folders may be absent when the package is installed from a wheel.
+CHECKOUT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,373 @@
+"""Behavioural and network parameters: one frozen, typed object.
+
+Every parameter carries its unit, a hard validity range (values outside it make
+no sense and are rejected), a *plausible* range (what calibration and
+sensitivity analysis search over) and a source or the reason for its default.
+The numbers in the code are literature-based priors; the package default used
+by every scenario is :func:`default_parameters`, which applies the calibrated
+values shipped in ``sim/data/calibrated_parameters.toml`` when that file exists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from sim.base.errors import InputError
+from sim.base.sources import data_file
+from sim.base.tomlfile import read_toml
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterSpec:
+    """Documentation and ranges of one parameter."""
+
+    name: str
+    default: float
+    unit: str
+    doc: str
+    bounds: tuple[float, float]
+    plausible: tuple[float, float]
+    source: str
+    group: str
+
+
+def _p(
+    default: float,
+    unit: str,
+    doc: str,
+    bounds: tuple[float, float],
+    plausible: tuple[float, float],
+    source: str,
+    group: str,
+) -> Any:
+    return field(
+        default=default,
+        metadata={
+            "unit": unit,
+            "doc": doc,
+            "bounds": bounds,
+            "plausible": plausible,
+            "source": source,
+            "group": group,
+        },
+    )
+
+
+_INF = math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class Parameters:
+    """All model parameters (see ``docs/model.md`` for the equations they enter).
+
+    Construct with keyword overrides, e.g. ``Parameters(migration_rate=0.05)``;
+    values are checked against their hard bounds. Use :meth:`replace` to derive
+    a variant and :meth:`specs` for units, ranges and sources.
+    """
+
+    # --- production and growth -------------------------------------------------
+    capital_share: float = _p(
+        0.40, "1", "α, capital share of output in the Cobb–Douglas production function",
+        (0.05, 0.95), (0.30, 0.55),
+        "Bai, Hsieh & Qian (2006), The return to capital in China, BPEA: capital share ~0.4–0.5",
+        "production")
+    agglomeration_elasticity: float = _p(
+        0.05, "1", "φ, elasticity of output with respect to market access",
+        (0.0, 0.5), (0.0, 0.15),
+        "Combes & Gobillon (2015), Handbook of Regional and Urban Economics 5: 0.02–0.10",
+        "production")
+    market_access_decay_per_h: float = _p(
+        0.5, "1/h", "θ, decay of market access and knowledge spill-overs with travel time",
+        (0.0, 10.0), (0.1, 1.5),
+        "modelling assumption; a 2 h trip keeps exp(-1) ≈ 37% of the weight at the default",
+        "production")
+    labour_participation: float = _p(
+        0.55, "1", "ℓ, share of residents who work",
+        (0.1, 1.0), (0.45, 0.65),
+        "modelling assumption; its level is absorbed by TFP, which is fitted to observed GDP",
+        "production")
+    capital_output_ratio: float = _p(
+        3.0, "years", "initial capital stock K = ratio × GDP",
+        (0.5, 10.0), (2.0, 4.0),
+        "DESIGN §4; Bai, Hsieh & Qian (2006) report K/Y ≈ 2.5–3 for China",
+        "production")
+    depreciation_rate: float = _p(
+        0.06, "1/year", "δ, capital depreciation",
+        (0.0, 0.5), (0.04, 0.10),
+        "Holz (2006), Review of Income and Wealth; Bai et al. (2006) use 0.05–0.10",
+        "production")
+    saving_rate: float = _p(
+        0.42, "1", "s, share of output saved and invested",
+        (0.0, 0.9), (0.30, 0.50),
+        "NBS: gross capital formation ≈ 43–47% of China's GDP in 2010–2020",
+        "production")
+    tfp_growth: float = _p(
+        0.02, "1/year", "base growth rate of total factor productivity A",
+        (-0.1, 0.2), (0.0, 0.04),
+        "Zhu (2012), J. Econ. Perspectives 26(4): China's TFP growth ≈ 3%/year 1978–2007",
+        "production")
+    knowledge_spillover: float = _p(
+        0.02, "1/year", "ψ, share of the (travel-time weighted) TFP gap to better "
+        "neighbours closed per year", (0.0, 1.0), (0.0, 0.10),
+        "modelling assumption (DESIGN §5.9); calibrated", "production")
+    primary_share_decline: float = _p(
+        0.05, "1/year", "relative yearly decline of the primary sector's shares of value "
+        "added and of population (structural change)", (0.0, 0.5), (0.0, 0.10),
+        "counties.csv: county mean primary employment share fell from 63% (2010) to 31% "
+        "(2020), ≈ 7%/year", "production")
+    # --- construction land ---------------------------------------------------
+    land_per_urban_resident_km2: float = _p(
+        1.0e-4, "km²/person", "λ, construction land needed per urban resident",
+        (1e-5, 1e-3), (0.7e-4, 1.5e-4),
+        "DESIGN §4 (~1 km² per 10,000 urban residents); China's planning norm for urban "
+        "construction land is 85–115 m² per person (GB 50137-2011)", "land")
+    initial_land_slack: float = _p(
+        0.05, "1", "initial construction land above the need of the urban population",
+        (0.0, 2.0), (0.0, 0.30), "modelling assumption", "land")
+    buildable_share: float = _p(
+        0.8, "1", "largest share of a county's area that can be construction land",
+        (0.05, 1.0), (0.5, 1.0),
+        "modelling assumption; Yuzhong's MODIS built-up area is 99% of its land area",
+        "land")
+    land_quota_growth: float = _p(
+        0.025, "1/year", "yearly growth of construction land from ordinary quotas",
+        (0.0, 0.5), (0.0, 0.05),
+        "counties.csv: summed MODIS built-up area grew ≈ 2.4%/year 2011–2021",
+        "land")
+    land_constraint_elasticity: float = _p(
+        0.3, "1", "η, output penalty exponent when urban land need exceeds the stock",
+        (0.0, 5.0), (0.0, 1.0), "modelling assumption (DESIGN §5.3 h(C, U))", "land")
+    # --- migration -------------------------------------------------------------
+    migration_rate: float = _p(
+        0.05, "1/year", "μ, share of each county's residents who reconsider where to live",
+        (0.0, 1.0), (0.02, 0.30), "modelling assumption; calibrated", "migration")
+    income_elasticity: float = _p(
+        2.0, "1", "β_y, weight of log income per capita in destination utility",
+        (0.0, 20.0), (0.5, 4.0),
+        "logit migration models for China report 1–3 (e.g. Fan 2005, Prof. Geographer)",
+        "migration")
+    services_weight: float = _p(
+        0.5, "1", "β_S, weight of log public-service level", (0.0, 20.0), (0.0, 2.0),
+        "modelling assumption", "migration")
+    amenity_weight: float = _p(
+        0.5, "1", "β_E, weight of ecological amenity", (0.0, 20.0), (0.0, 2.0),
+        "modelling assumption", "migration")
+    crowding_weight: float = _p(
+        1.0, "1", "β_c, weight of land crowding (urban land need over stock, minus 1)",
+        (0.0, 20.0), (0.0, 3.0), "modelling assumption", "migration")
+    migration_time_cost_per_h: float = _p(
+        0.8, "1/h", "γ, disutility per hour of travel time between origin and destination",
+        (0.0, 20.0), (0.2, 2.0), "modelling assumption; calibrated", "migration")
+    destination_size_weight: float = _p(
+        1.0, "1", "β_U, weight of the log urban population of a destination, relative to the "
+        "region's mean county (the size of an aggregated alternative: its number of urban "
+        "jobs and homes)", (0.0, 5.0), (0.0, 1.5),
+        "McFadden (1978), Modelling the choice of residential location; Ben-Akiva & Lerman "
+        "(1985), Discrete Choice Analysis §9.3: a log size variable enters with coefficient 1 "
+        "when an alternative aggregates similar elemental ones; calibrated", "migration")
+    commuting_decay_per_h: float = _p(
+        4.0, "1/h", "θ_c, decay with travel time of the jobs a resident of a county can reach "
+        "(the income in destination utility is the average labour income of the jobs within "
+        "commuting reach, not output per resident)", (0.0, 100.0), (1.0, 8.0),
+        "commuting gravity estimates put the fall of commuting flows at roughly 5–10% per "
+        "minute (3–6 per hour), e.g. Ahlfeldt, Redding, Sturm & Wolf (2015), Econometrica "
+        "83(6); calibrated", "migration")
+    stay_bonus: float = _p(
+        4.0, "1", "utility bonus for staying in the current county", (0.0, 20.0),
+        (0.0, 6.0), "modelling assumption; calibrated", "migration")
+    migrant_urban_bias: float = _p(
+        0.5, "1", "σ, how much more than the residents arriving migrants (from other counties "
+        "and ROC) settle in towns: a share u + σ(1 − u) of them does, u the county's urban "
+        "share (0: like the residents; 1: all in towns)", (0.0, 1.0), (0.0, 1.0),
+        "modelling assumption (migrants in China move mostly to cities and towns); "
+        "calibrated", "migration")
+    # --- rest of China (ROC) -----------------------------------------------------
+    roc_income_ratio: float = _p(
+        1.3, "1", "ROC income per capita at the census start year over the region's mean",
+        (0.1, 10.0), (1.0, 2.0),
+        "NBS 2020: China's GDP per capita 72,000 yuan vs ≈ 58,000 in Sichuan", "roc")
+    roc_income_growth: float = _p(
+        0.05, "1/year", "growth of ROC income per capita (exogenous path)",
+        (-0.1, 0.3), (0.02, 0.08), "NBS: real GDP per capita growth 2010–2020 ≈ 6.5%/year",
+        "roc")
+    roc_preference: float = _p(
+        3.0, "1", "constant utility of ROC as a destination (distance to family, hukou, "
+        "language), on top of the travel-time cost γ·(τ to a gateway + roc_access_h)",
+        (-20.0, 20.0), (-3.0, 15.0),
+        "modelling assumption; calibrated. The range allows the constant to offset the "
+        "travel-time cost of reaching ROC, γ·τ ≈ 4–12 at γ ≈ 1/h (the first range, −3–3, "
+        "did not, and the calibration ended on its upper end)", "roc")
+    roc_access_h: float = _p(
+        4.0, "h", "travel time from a gateway county (Shuangliu, Yubei airports) to ROC",
+        (0.0, 48.0), (2.0, 8.0), "modelling assumption", "roc")
+    roc_return_migration_rate: float = _p(
+        0.002, "1/year", "migrants arriving from ROC per year, as a share of the region's "
+        "population", (0.0, 0.2), (0.0, 0.02), "modelling assumption; calibrated", "roc")
+    roc_investment_inflow_share: float = _p(
+        0.03, "1", "investment arriving from ROC per year, as a share of the region's GDP",
+        (0.0, 1.0), (0.0, 0.10),
+        "modelling assumption (central transfers and inter-provincial capital)", "roc")
+    roc_capital_return: float = _p(
+        0.10, "1/year", "return on capital invested in ROC, compared with county returns",
+        (0.0, 1.0), (0.05, 0.20), "Bai, Hsieh & Qian (2006): ≈ 0.1 after 2000", "roc")
+    # --- investment --------------------------------------------------------------
+    home_bias: float = _p(
+        0.7, "1", "h, share of a county's savings invested in the county itself",
+        (0.0, 1.0), (0.5, 0.95), "modelling assumption (Feldstein–Horioka-type home bias)",
+        "investment")
+    investment_return_elasticity: float = _p(
+        2.0, "1", "κ, elasticity of investment destination choice to (g·r)",
+        (0.0, 20.0), (0.5, 4.0), "modelling assumption; calibrated", "investment")
+    investment_time_decay_per_h: float = _p(
+        0.3, "1/h", "ω, decay of investment flows with travel time", (0.0, 10.0),
+        (0.0, 1.0), "modelling assumption", "investment")
+    governance_initial: float = _p(
+        0.8, "1", "g, initial governance (investment) efficiency of every county",
+        (0.01, 1.0), (0.5, 1.0), "modelling assumption: no county data exist", "investment")
+    # --- demography ----------------------------------------------------------------
+    birth_rate_trend: float = _p(
+        -0.03, "1/year", "relative yearly change of every county's 2010 birth rate",
+        (-0.5, 0.5), (-0.06, 0.02),
+        "NBS: China's crude birth rate fell from 11.9‰ (2010) to 8.5‰ (2020), -3.3%/year",
+        "demography")
+    death_rate_trend: float = _p(
+        0.0, "1/year", "relative yearly change of every county's 2010 death rate",
+        (-0.5, 0.5), (-0.01, 0.03),
+        "NBS: China's crude death rate 7.1‰ (2010), 7.1‰ (2020); ageing regions rise",
+        "demography")
+    urbanisation_base_rate: float = _p(
+        0.025, "1/year", "ν₀, share of rural residents who become urban each year whatever "
+        "the income gap (the structural urbanisation trend)", (0.0, 0.5), (0.0, 0.06),
+        "counties.csv: the region's urban share rose from 43.6% to 60.3% 2010–2020 "
+        "(≈ 1.7 points a year); calibrated", "demography")
+    urbanisation_rate: float = _p(
+        0.03, "1/year", "ν, share of rural residents who become urban per unit of "
+        "log urban–rural income ratio", (0.0, 1.0), (0.005, 0.08),
+        "modelling assumption; calibrated to 2010–2020 urban shares", "demography")
+    services_income_elasticity: float = _p(
+        0.5, "1", "elasticity of a county's public-service level to its income per capita",
+        (0.0, 5.0), (0.0, 1.0), "modelling assumption", "demography")
+    # --- network -------------------------------------------------------------------
+    road_circuity: float = _p(
+        1.3, "1", "road distance over great-circle distance", (1.0, 3.0), (1.1, 1.6),
+        "DESIGN §3; Ballou et al. (2002) circuity factors ≈ 1.2–1.4", "network")
+    expressway_speed_kmh: float = _p(
+        90.0, "km/h", "average speed on expressway links", (10.0, 150.0), (70.0, 110.0),
+        "DESIGN §3", "network")
+    national_road_speed_kmh: float = _p(
+        50.0, "km/h", "average speed on other road links", (5.0, 120.0), (35.0, 70.0),
+        "DESIGN §3", "network")
+    local_speed_kmh: float = _p(
+        30.0, "km/h", "speed inside a county, for its internal travel time "
+        "0.4·sqrt(area)/speed", (5.0, 120.0), (20.0, 50.0), "DESIGN §3", "network")
+    rail_circuity: float = _p(
+        1.2, "1", "rail distance over great-circle distance", (1.0, 3.0), (1.05, 1.4),
+        "modelling assumption (HSR alignments are straighter than roads)", "network")
+    rail_speed_factor: float = _p(
+        0.7, "1", "average operating speed over design speed", (0.1, 1.0), (0.5, 0.9),
+        "DESIGN §3", "network")
+    station_access_h: float = _p(
+        0.5, "h", "time to reach, wait at and leave stations, once per rail trip",
+        (0.0, 5.0), (0.2, 1.0), "DESIGN §3", "network")
+
+    def __post_init__(self) -> None:
+        for spec in self.specs().values():
+            value = getattr(self, spec.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InputError(
+                    f"parameter '{spec.name}' must be a number, got {value!r}"
+                )
+            lo, hi = spec.bounds
+            if not (lo <= value <= hi) or math.isnan(value):
+                raise InputError(
+                    f"parameter '{spec.name}' = {value} is outside its allowed range "
+                    f"[{lo:g}, {hi:g}] ({spec.unit}): {spec.doc}"
+                )
+
+    @classmethod
+    def specs(cls) -> dict[str, ParameterSpec]:
+        """Return the documentation and ranges of every parameter, by name."""
+        return _specs()
+
+    def replace(self, **overrides: float) -> Parameters:
+        """Return a copy with some values replaced (names and values are checked)."""
+        for name in sorted(overrides):
+            check_parameter_name(name)
+        return dataclasses.replace(self, **overrides)
+
+    def to_dict(self) -> dict[str, float]:
+        """Return the values as a plain ``{name: value}`` dict."""
+        return {name: getattr(self, name) for name in self.specs()}
+
+
+@cache
+def _specs() -> dict[str, ParameterSpec]:
+    out = {}
+    for f in dataclasses.fields(Parameters):
+        m = f.metadata
+        out[f.name] = ParameterSpec(
+            name=f.name, default=f.default, unit=m["unit"], doc=m["doc"],
+            bounds=m["bounds"], plausible=m["plausible"], source=m["source"],
+            group=m["group"],
+        )
+    return out
+
+
+#: What :func:`parameter_hint` suggests when no parameter name is close.
+PARAMETER_LIST_HINT = "see docs/parameters.md for the list"
+
+
+def parameter_hint(name: str, otherwise: str = PARAMETER_LIST_HINT) -> str | None:
+    """What to tell a user who wrote ``name`` for a parameter (None if it is one).
+
+    Returns:
+        None for a known parameter; else ``did you mean '<closest name>'?``, or
+        ``otherwise`` when no name is close.
+    """
+    specs = _specs()
+    if name in specs:
+        return None
+    close = difflib.get_close_matches(name, list(specs), n=1)
+    return f"did you mean '{close[0]}'?" if close else otherwise
+
+
+def check_parameter_name(name: str, field: str | None = None, *, source: str | None = None,
+                         otherwise: str = PARAMETER_LIST_HINT) -> None:
+    """Raise :class:`~sim.base.errors.InputError` unless ``name`` is a parameter.
+
+    Args:
+        name: the name to check.
+        field: where the name is written (e.g. ``sweep.migraton_rate``); the
+            message is then ``<field>: unknown parameter; did you mean '…'?``,
+            else ``unknown parameter '<name>'; did you mean '…'?``.
+        source: the file, for the message.
+        otherwise: the hint when no parameter name is close.
+    """
+    hint = parameter_hint(name, otherwise)
+    if hint is None:
+        return
+    what = f"{field}: unknown parameter" if field else f"unknown parameter '{name}'"
+    raise InputError(f"{what}; {hint}", source=source)
+
+
+CALIBRATED_FILE = "calibrated_parameters.toml"
+
+
+@cache
+def calibrated_values() -> dict[str, float]:
+    """Return the calibrated values shipped with the package (empty if none)."""
+    path = data_file(CALIBRATED_FILE)
+    if not path.is_file():
+        return {}
+    return dict(read_toml(path, "calibrated parameter file").get("parameters", {}))
+
+
+@cache
+def default_parameters() -> Parameters:
+    """Return the package default: literature priors overridden by calibrated values."""
+    return Parameters(**calibrated_values())

@@ -1,0 +1,276 @@
+"""Output buffers and the tidy tables built from them (DESIGN §7).
+
+Each recorded year copies the state and flow arrays into preallocated
+(years × N) buffers; the tables are built once, at the end of the run.
+Column names are a contract that analysis, plots and batches rely on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model import indicators
+from sim.model.core.production import BN
+from sim.model.core.state import Policy, State, YearFlows
+
+#: A table as its columns, by name: numpy arrays, pandas Categoricals (labels) or
+#: Series. ``pd.DataFrame(columns)`` makes the table; Parquet parts are written
+#: from the columns directly, without the DataFrame.
+Columns = dict[str, Any]
+
+#: Columns that identify a run, first in every table.
+ID_COLUMNS = ("run_id", "scenario", "replicate", "seed")
+
+#: County-year columns copied from the state (column -> State attribute).
+STATE_COLUMNS = {
+    "urban_population": "urban",
+    "rural_population": "rural",
+    "gdp_bn_yuan": "gdp",
+    "capital_bn_yuan": "capital",
+    "income_per_capita_yuan": "income",
+    "urban_income_yuan": "urban_income",
+    "rural_income_yuan": "rural_income",
+    "tfp": "tfp",
+    "services": "services",
+    "amenity": "amenity",
+    "land_km2": "land",
+    "governance": "governance",
+    "market_access": "market_access",
+}
+#: County-year columns copied from the year's flows (NaN in the start-year row).
+FLOW_COLUMNS = {
+    "births": "births",
+    "deaths": "deaths",
+    "in_migration": "in_migration",
+    "out_migration": "out_migration",
+    "roc_in_migration": "roc_in_migration",
+    "roc_out_migration": "roc_out_migration",
+    "investment_in_bn_yuan": "investment_in",
+    "investment_out_bn_yuan": "investment_out",
+}
+#: County-year columns copied from the year's policy (lever bookkeeping).
+POLICY_COLUMNS = {
+    "fiscal_transfer_bn_yuan": "transfers_bn_yuan",
+    "land_traded_km2": "land_traded_km2",
+    "land_trade_value_bn_yuan": "land_trade_value_bn_yuan",
+    "land_quota_transfer_km2": "land_transfer_km2",
+}
+
+COUNTY_YEAR_COLUMNS = (
+    "run_id", "scenario", "replicate", "seed", "year", "code", "name_en", "province",
+    "is_pilot", "population", "urban_population", "rural_population", "births", "deaths",
+    "in_migration", "out_migration", "net_migration", "roc_in_migration",
+    "roc_out_migration", "gdp_bn_yuan", "gdp_per_capita_yuan", "capital_bn_yuan",
+    "investment_in_bn_yuan", "investment_out_bn_yuan", "income_per_capita_yuan",
+    "urban_income_yuan", "rural_income_yuan", "tfp", "services", "amenity", "land_km2",
+    "governance", "market_access", "travel_time_to_core_h", "fiscal_transfer_bn_yuan",
+    "land_traded_km2", "land_trade_value_bn_yuan", "land_quota_transfer_km2", "active_levers",
+)
+REGION_YEAR_COLUMNS = (
+    "run_id", "scenario", "replicate", "seed", "year", "population", "births", "deaths",
+    "roc_net_migration", "gdp_bn_yuan", "gdp_per_capita_yuan", "urbanisation_rate",
+    "theil", "theil_within_province", "theil_between_province", "gini", "cv",
+    "core_share", "pilot_gap",
+)
+
+#: Levers-year columns and their types (also those of a run without active levers).
+LEVERS_YEAR_DTYPES = {
+    "run_id": "str", "scenario": "str", "replicate": "int64", "seed": "int64",
+    "year": "int64", "code": "int64", "lever_id": "str", "lever_type": "str",
+    "weight": "float64",
+}
+#: Flows columns and their types.
+FLOWS_DTYPES = {
+    "run_id": "str", "scenario": "str", "replicate": "int64", "seed": "int64",
+    "year": "int64", "origin": "int64", "destination": "int64", "migrants": "float64",
+    "investment_bn_yuan": "float64",
+}
+
+
+class Recorder:
+    """Preallocated buffers for the recorded years of one run.
+
+    Args:
+        years: the recorded years, start year first.
+        n: number of counties.
+        lever_ids: ids of the scenario's levers (for attribution).
+        record_flows: also keep the yearly origin–destination matrices.
+    """
+
+    def __init__(self, years: Sequence[int], n: int, lever_ids: Sequence[str],
+                 record_flows: bool = False) -> None:
+        self.years = list(years)
+        shape = (len(self.years), n)
+        self.buffers = {name: np.full(shape, np.nan) for name in (
+            *STATE_COLUMNS, *FLOW_COLUMNS, *POLICY_COLUMNS, "travel_time_to_core_h")}
+        self.lever_weights = np.zeros((len(self.years), len(lever_ids)))
+        self.lever_ids = list(lever_ids)
+        self.record_flows = record_flows
+        self.od: list[tuple[int, YearFlows]] = []
+        self.row = 0
+
+    def record(self, state: State, time_to_core: np.ndarray, flows: YearFlows | None,
+               policy: Policy | None, lever_weights: np.ndarray | None) -> None:
+        """Copy one year into the buffers (flows and policy are None at the start)."""
+        t = self.row
+        b = self.buffers
+        for col, attr in STATE_COLUMNS.items():
+            b[col][t] = getattr(state, attr)
+        b["travel_time_to_core_h"][t] = time_to_core
+        if flows is not None:
+            for col, attr in FLOW_COLUMNS.items():
+                b[col][t] = getattr(flows, attr)
+            if self.record_flows:
+                self.od.append((state.year, flows))
+        if policy is not None:
+            for col, attr in POLICY_COLUMNS.items():
+                b[col][t] = getattr(policy, attr)
+        if lever_weights is not None:
+            self.lever_weights[t] = lever_weights
+        self.row += 1
+
+    # -- tables -----------------------------------------------------------------------
+
+    def county_year(self, ids: dict, table: pd.DataFrame,
+                    lever_masks: Sequence[np.ndarray]) -> Columns:
+        """The county × year table (see :data:`COUNTY_YEAR_COLUMNS`), column by column."""
+        b = self.buffers
+        t, n = b["gdp_bn_yuan"].shape
+        population = b["urban_population"] + b["rural_population"]
+        county = np.tile(np.arange(n), t)
+        cols: dict[str, Any] = {key: _constant(value, t * n) for key, value in ids.items()}
+        cols.update({
+            "year": np.repeat(np.asarray(self.years, dtype=np.int64), n),
+            "code": table["code"].to_numpy()[county],
+            "name_en": _labels(table["name_en"].to_numpy(), county),
+            "province": _labels(table["province_en"].to_numpy(), county),
+            "is_pilot": table["is_pilot"].to_numpy()[county],
+            "population": population.ravel(),
+            "net_migration": (b["in_migration"] - b["out_migration"]).ravel(),
+            "gdp_per_capita_yuan": (b["gdp_bn_yuan"] * BN / population).ravel(),
+            "active_levers": self._active_levers(lever_masks, n),
+        })
+        for name, values in b.items():
+            cols[name] = values.ravel()
+        return {name: cols[name] for name in COUNTY_YEAR_COLUMNS}
+
+    def _active(self, masks: Sequence[np.ndarray]) -> np.ndarray:
+        """(years, levers, N) bool: ``[t, j, i]`` if lever j acts on county i in year t."""
+        return (self.lever_weights > 0)[:, :, None] & np.asarray(masks)[None, :, :]
+
+    def _active_levers(self, masks: Sequence[np.ndarray], n: int) -> pd.Categorical:
+        """Ids of the levers acting on each county-year, joined by ';'."""
+        t = len(self.years)
+        if not self.lever_ids:
+            return _categorical(np.zeros(t * n, dtype=np.int8), ("",))
+        # One row of flags per county-year; each distinct row becomes one label.
+        flags = self._active(masks).transpose(0, 2, 1).reshape(t * n, len(self.lever_ids))
+        combos, codes = np.unique(flags, axis=0, return_inverse=True)
+        labels = [";".join(np.asarray(self.lever_ids)[row]) for row in combos]
+        return _categorical(codes.ravel(), tuple(labels))
+
+    def levers_year(self, ids: dict, table: pd.DataFrame, lever_types: Sequence[str],
+                    lever_masks: Sequence[np.ndarray]) -> Columns:
+        """One row per (year, county, active lever) with the lever's intensity weight."""
+        if not self.lever_ids:
+            return empty_columns(LEVERS_YEAR_DTYPES)
+        t, j, i = np.nonzero(self._active(lever_masks))
+        if len(t) == 0:
+            return empty_columns(LEVERS_YEAR_DTYPES)
+        cols: dict[str, Any] = {key: _constant(value, len(t)) for key, value in ids.items()}
+        cols.update({
+            "year": np.asarray(self.years, dtype=np.int64)[t],
+            "code": table["code"].to_numpy()[i],
+            "lever_id": _categorical(j, tuple(self.lever_ids)),
+            "lever_type": _labels(np.asarray(lever_types, dtype=object), j),
+            "weight": self.lever_weights[t, j],
+        })
+        return {name: cols[name] for name in LEVERS_YEAR_DTYPES}
+
+    def region_year(self, ids: dict, table: pd.DataFrame) -> Columns:
+        """The region × year table (see :data:`REGION_YEAR_COLUMNS`), column by column."""
+        b = self.buffers
+        summary = indicators.region_summary(
+            b["gdp_bn_yuan"], b["urban_population"] + b["rural_population"],
+            b["urban_population"], table["province_en"].to_numpy(),
+            table["is_core"].to_numpy(), table["is_pilot"].to_numpy(), group_name="province")
+        cols: dict[str, Any] = {key: _constant(value, len(self.years))
+                                for key, value in ids.items()}
+        cols.update(summary, **{
+            "year": np.asarray(self.years, dtype=np.int64),
+            "births": _sum(b["births"]),
+            "deaths": _sum(b["deaths"]),
+            "roc_net_migration": _sum(b["roc_in_migration"]) - _sum(b["roc_out_migration"]),
+        })
+        return {name: cols[name] for name in REGION_YEAR_COLUMNS}
+
+    def flows(self, ids: dict, table: pd.DataFrame) -> pd.DataFrame:
+        """Yearly origin–destination flows (ROC has code 0), if recorded."""
+        codes = np.append(table["code"].to_numpy(), 0)
+        parts = []
+        for year, f in self.od:
+            migrants = np.vstack([f.migration_od, np.append(f.roc_in_migration, 0.0)])
+            invest = np.vstack([f.investment_od, np.append(f.investment_from_roc, 0.0)])
+            origin, dest = np.nonzero((migrants > 0) | (invest > 0))
+            parts.append(pd.DataFrame({
+                "year": year, "origin": codes[origin], "destination": codes[dest],
+                "migrants": migrants[origin, dest], "investment_bn_yuan": invest[origin, dest],
+            }))
+        if not parts:
+            return pd.DataFrame(empty_columns(FLOWS_DTYPES))
+        df = pd.concat(parts, ignore_index=True)
+        for key, value in ids.items():
+            df[key] = value
+        return df[list(FLOWS_DTYPES)]
+
+
+def empty_columns(dtypes: dict[str, str]) -> Columns:
+    """The columns of a table without rows, with the types of a filled one.
+
+    Typed empty tables keep Parquet schemas equal across runs, so batches of runs
+    with and without rows read as one dataset.
+    """
+    key = tuple(dtypes.items())
+    if key not in _EMPTY:  # building typed columns costs milliseconds
+        _EMPTY[key] = {c: pd.Series(dtype=t) for c, t in dtypes.items()}
+    return dict(_EMPTY[key])  # the (empty, never modified) columns are shared
+
+
+_EMPTY: dict[tuple, Columns] = {}
+
+
+@lru_cache(maxsize=256)
+def _category_type(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    # Building the type (an index of the categories, checked) costs ~0.2 ms; the
+    # same run ids, names and lever ids recur in every table of a run.
+    return pd.CategoricalDtype(list(categories))
+
+
+def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
+    """A categorical column from integer codes into ``categories``."""
+    return pd.Categorical.from_codes(codes, dtype=_category_type(categories))
+
+
+def _constant(value: Any, size: int) -> Any:
+    """A column holding one value: categorical for text, a numpy array otherwise."""
+    if isinstance(value, str):
+        return _categorical(np.zeros(size, dtype=np.int8), (value,))
+    return np.full(size, value)
+
+
+def _labels(values: np.ndarray, index: np.ndarray) -> pd.Categorical:
+    """``values[index]`` as a categorical (cheap to build, store and compare)."""
+    categories, codes = np.unique(values, return_inverse=True)
+    return _categorical(codes[index], tuple(categories))
+
+
+def _sum(values: np.ndarray) -> np.ndarray:
+    """Row sums that stay NaN for the start year (no flows were simulated)."""
+    out = values.sum(axis=1)
+    out[np.isnan(values).all(axis=1)] = np.nan
+    return out

@@ -1,0 +1,584 @@
+"""Batch specifications and the runs they plan.
+
+A batch is scenarios × parameter points × replicates. The points are the
+full factorial of a sweep, or an explicit list (a sampling design, see
+:mod:`sim.studies.batch.points`), which may also vary the intensities of levers.
+:class:`BatchSpec` holds it, validated; :func:`load_batch_spec` reads it from a
+TOML batch file; :func:`plan_batch` lists every run as a
+:class:`RunSpec` before anything runs.
+
+Seeds come from ``numpy.random.SeedSequence(root_seed)`` by a stable key, never
+by the order runs are planned or submitted. With common random numbers (the
+default) the key is the replicate number alone, so replicate k has the same
+seed in every scenario and parameter point and differences between them are
+not differences between random streams. Without them the key is (replicate,
+scenario name, parameter point).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import itertools
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.base.errors import InputError
+from sim.base.tomlfile import read_toml
+from sim.model.parameters import Parameters
+from sim.model.recorder import COUNTY_YEAR_COLUMNS, LEVERS_YEAR_DTYPES, REGION_YEAR_COLUMNS
+from sim.model.runid import make_run_id
+from sim.model.scenario import Scenario, load_scenario
+from sim.studies.batch import points
+
+#: Run tables a batch can write (``flows`` is switched on separately).
+TABLES = ("county_year", "region_year", "levers_year")
+
+#: Fields of a batch file, as documented in docs/batches.md.
+BATCH_FIELDS = ("name", "description", "scenarios", "seed", "replicates", "deterministic",
+                "common_random_numbers", "sweep", "output")
+OUTPUT_FIELDS = ("tables", "flows", "columns")
+#: Columns of each run table (for ``output.columns``).
+TABLE_COLUMNS = {"county_year": COUNTY_YEAR_COLUMNS, "region_year": REGION_YEAR_COLUMNS,
+                 "levers_year": tuple(LEVERS_YEAR_DTYPES)}
+
+_RANGE_HELP = ("write 'lo:hi:n' (n evenly spaced values from lo to hi, n a whole number "
+               "≥ 2, e.g. '0.02:0.1:5') or a list of numbers")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One planned run of a batch: everything a worker needs, and nothing else.
+
+    Attributes:
+        run_id: stable id (the same as the ``run_id`` column of the run's tables).
+        scenario: the scenario to simulate.
+        scenario_name: ``scenario.name``, for listing and filtering.
+        replicate: replicate number k (0-based).
+        seed: the run's seed, derived from the batch's root seed.
+        parameters: the parameter values of this run's point (overrides on top of
+            the scenario's own parameters; empty without a sweep or design).
+        deterministic: expected flows instead of random draws.
+        record_flows: also write yearly origin–destination flows.
+        point: the values of the batch's design columns for this run: the swept
+            parameters, or every factor of an explicit design point (lever
+            intensities included, already applied to ``scenario``; NaN for a
+            lever factor the scenario does not have). Defaults to ``parameters``.
+        keep: table → the only columns to write (besides ids, keys and design
+            columns); tables not listed are written whole.
+    """
+
+    run_id: str
+    scenario: Scenario
+    scenario_name: str
+    replicate: int
+    seed: int
+    parameters: dict[str, float]
+    deterministic: bool
+    record_flows: bool
+    point: dict[str, float] = field(default_factory=dict)
+    keep: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def design_values(self) -> dict[str, float]:
+        """The values of the design columns written into every table of this run."""
+        return self.point or self.parameters
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """A validated batch: what to run and what to write.
+
+    Args:
+        scenarios: scenarios (or paths of scenario files) to run; names must differ.
+        name: the batch's name (the default results folder is ``results/<name>``).
+        description: what the batch is for.
+        seed: root seed of every run's seed. Default: the seed the scenarios share
+            (an error if they differ).
+        replicates: replicates per scenario and parameter point. Default: each
+            scenario's own ``replicates``, or 1 for deterministic batches.
+        deterministic: use expected flows instead of random draws.
+        common_random_numbers: replicate k gets the same seed in every scenario and
+            parameter point (default); if False the seed also depends on the scenario
+            name and the parameter point.
+        sweep: parameter name → list of values or ``"lo:hi:n"``; the batch runs the
+            full factorial of all swept parameters.
+        design: explicit points instead of a sweep: a list of mappings of factor →
+            value, every point with the same factors. A factor is a parameter name
+            or ``"<lever id>.<field>"``, a numeric intensity of a scenario's lever
+            (see :mod:`sim.studies.batch.points`). Runs that come out identical (a
+            scenario without the lever of a factor that alone differs) run once.
+        tables: which run tables to write (any of :data:`TABLES`).
+        columns: table → the only columns of it to write, besides the columns that
+            identify a row (run_id, scenario, replicate, seed, year, code, …) and
+            the design columns; tables not listed are written whole. Smaller and
+            faster stores for batches that need a few numbers per run.
+        flows: also write yearly origin–destination flows.
+        source: the batch file, if the spec came from one (used in messages).
+
+    Raises:
+        InputError: naming the batch file and field, for any invalid value.
+    """
+
+    scenarios: tuple[Scenario, ...]
+    name: str = "batch"
+    description: str = ""
+    seed: int | None = None
+    replicates: int | None = None
+    deterministic: bool = False
+    common_random_numbers: bool = True
+    sweep: Mapping[str, Any] = field(default_factory=dict)
+    design: Sequence[Mapping[str, float]] | None = None
+    tables: tuple[str, ...] = TABLES
+    columns: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    flows: bool = False
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        where = self.source or "<batch>"
+        scenarios = tuple(s if isinstance(s, Scenario) else load_scenario(s)
+                          for s in _sequence(self.scenarios, "scenarios", where))
+        if not scenarios:
+            raise InputError("scenarios: list at least one scenario file", source=where)
+        seen: dict[str, int] = {}
+        for i, s in enumerate(scenarios):
+            if s.name in seen:
+                raise InputError(
+                    f"scenarios[{i}]: a second scenario named '{s.name}' (also scenarios"
+                    f"[{seen[s.name]}]); names label the rows of the results, so each "
+                    "scenario needs its own name", source=where)
+            seen[s.name] = i
+        object.__setattr__(self, "scenarios", scenarios)
+        _check_type(self.name, str, "name", "a text", where)
+        if not self.name or not all(c.isalnum() or c in "_-." for c in self.name):
+            raise InputError(f"name: {self.name!r} is not allowed; use letters, digits, "
+                             "'_', '-' and '.'", source=where)
+        _check_type(self.description, str, "description", "a text", where)
+        for flag in ("deterministic", "common_random_numbers", "flows"):
+            _check_type(getattr(self, flag), bool, flag, "true or false", where)
+        object.__setattr__(self, "seed", self._root_seed(where))
+        if self.replicates is not None:
+            _check_whole(self.replicates, "replicates", 1, 100_000, where)
+        tables = tuple(_sequence(self.tables, "output.tables", where))
+        for t in tables:
+            if t not in TABLES:
+                raise InputError(f"output.tables: unknown table {t!r}; allowed: "
+                                 f"{', '.join(TABLES)} (flows: set output.flows = true)",
+                                 source=where)
+        if not tables and not self.flows:
+            raise InputError("output.tables: list at least one table", source=where)
+        object.__setattr__(self, "tables", tuple(t for t in TABLES if t in tables))
+        object.__setattr__(self, "columns", self._checked_columns(where))
+        if not isinstance(self.sweep, Mapping):
+            raise InputError("sweep: expected a table of parameter = values", source=where)
+        object.__setattr__(self, "sweep", {name: sweep_values(name, values, where)
+                                           for name, values in self.sweep.items()})
+        if self.design is not None:
+            if self.sweep:
+                raise InputError("design: a batch has a sweep or an explicit design, not "
+                                 "both", source=where)
+            object.__setattr__(self, "design", self._checked_design(where))
+
+    def _checked_columns(self, where: str) -> dict[str, tuple[str, ...]]:
+        if not isinstance(self.columns, Mapping):
+            raise InputError("output.columns: expected a table of table = [columns]",
+                             source=where)
+        out = {}
+        for table, names in self.columns.items():
+            if table not in self.tables:
+                raise InputError(f"output.columns.{table}: not a table this batch writes "
+                                 f"({', '.join(self.tables)})", source=where)
+            allowed = TABLE_COLUMNS[table]
+            names = tuple(_sequence(names, f"output.columns.{table}", where))
+            for name in names:
+                if name not in allowed:
+                    close = difflib.get_close_matches(str(name), allowed, n=1)
+                    hint = f"did you mean '{close[0]}'? " if close else ""
+                    raise InputError(f"output.columns.{table}: unknown column {name!r}; "
+                                     f"{hint}see docs/model.md", source=where)
+            out[table] = names
+        return out
+
+    def _checked_design(self, where: str) -> tuple[dict[str, float], ...]:
+        design = _sequence(self.design, "design", where)
+        if not design:
+            raise InputError("design: list at least one point", source=where)
+        first = design[0]
+        if not isinstance(first, Mapping) or not first:
+            raise InputError("design[0]: expected a table of factor = value", source=where)
+        names = list(first)
+        for name in names:
+            points.check_factor(name, self.scenarios, where, "design[0].")
+        out = []
+        for i, point in enumerate(design):
+            if not isinstance(point, Mapping) or set(point) != set(names):
+                raise InputError(f"design[{i}]: expected values of the same factors as "
+                                 f"design[0] ({', '.join(names)})", source=where)
+            out.append({n: points.check_value(n, point[n], self.scenarios, where,
+                                              f"design[{i}].") for n in names})
+        return tuple(out)
+
+    def _root_seed(self, where: str) -> int:
+        if self.seed is not None:
+            _check_whole(self.seed, "seed", 0, 2**63 - 1, where)
+            return int(self.seed)
+        seeds = {s.seed for s in self.scenarios}
+        if len(seeds) > 1:
+            listed = ", ".join(f"{s.name}: {s.seed}" for s in self.scenarios)
+            raise InputError(f"seed: the scenarios have different seeds ({listed}); set "
+                             "seed in the batch file so that replicate k shares its seed "
+                             "across scenarios", source=where)
+        return seeds.pop()
+
+    @property
+    def output_tables(self) -> tuple[str, ...]:
+        """The tables each run writes, flows included when switched on."""
+        return (*self.tables, "flows") if self.flows else self.tables
+
+    def replicates_of(self, scenario: Scenario) -> int:
+        """The number of replicates the batch runs of ``scenario``."""
+        if self.replicates is not None:
+            return int(self.replicates)
+        return 1 if self.deterministic else scenario.replicates
+
+    @property
+    def design_columns(self) -> list[str]:
+        """The design columns of the runs table and of every table part."""
+        return list(self.design[0]) if self.design else list(self.sweep)
+
+    def points(self) -> list[dict[str, float]]:
+        """The points: the explicit design, or the sweep's full factorial (``[{}]``)."""
+        if self.design is not None:
+            return [dict(p) for p in self.design]
+        return full_factorial(self.sweep)
+
+    def to_data(self) -> dict[str, Any]:
+        """The spec as plain data (scenarios by name and file), for manifests."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "scenarios": [{"name": s.name, "file": s.source} for s in self.scenarios],
+            "seed": self.seed,
+            "replicates": self.replicates,
+            "deterministic": self.deterministic,
+            "common_random_numbers": self.common_random_numbers,
+            "sweep": {k: list(v) for k, v in self.sweep.items()},
+            **({"design": {"factors": self.design_columns, "points": len(self.design),
+                           "digest": self.design_digest()}} if self.design else {}),
+            "output": {"tables": list(self.tables), "flows": self.flows,
+                       **({"columns": {t: list(c) for t, c in self.columns.items()}}
+                          if self.columns else {})},
+        }
+
+    def design_digest(self) -> str | None:
+        """A short hash of the explicit design points (None without a design)."""
+        if self.design is None:
+            return None
+        text = json.dumps([list(p.items()) for p in self.design])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def identity(self) -> dict[str, Any]:
+        """What defines the batch's runs and files; resuming needs it unchanged.
+
+        Scenarios enter by their content hash, not by their file name, so a moved
+        batch folder can be resumed; the name and description do not enter.
+        """
+        return {
+            "scenarios": {s.name: s.digest() for s in self.scenarios},
+            "seed": self.seed,
+            "replicates": {s.name: self.replicates_of(s) for s in self.scenarios},
+            "deterministic": self.deterministic,
+            "common_random_numbers": self.common_random_numbers,
+            "sweep": {k: list(v) for k, v in self.sweep.items()},
+            **({"design": self.design_digest()} if self.design else {}),
+            "output": list(self.output_tables),
+            **({"columns": {t: list(c) for t, c in self.columns.items()}}
+               if self.columns else {}),
+        }
+
+    def fingerprint(self) -> str:
+        """A short hash of :meth:`identity`."""
+        text = json.dumps(self.identity(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_batch_spec(path: str | Path) -> BatchSpec:
+    """Read and validate a batch file (TOML).
+
+    Scenario paths are relative to the batch file. See docs/batches.md.
+
+    Raises:
+        InputError: missing or malformed file, unknown field, missing scenario file,
+            bad sweep, or any other invalid value; the message names the file and field.
+    """
+    path = Path(path)
+    return batch_spec_from_data(read_toml(path, "batch file"), source=str(path),
+                                base=path.parent)
+
+
+def batch_spec_from_data(data: Mapping[str, Any], *, source: str | None = None,
+                         base: str | Path = ".") -> BatchSpec:
+    """Validate batch-file data (as read from TOML) into a :class:`BatchSpec`.
+
+    Args:
+        data: the batch file's fields.
+        source: the file the data came from, for messages.
+        base: folder that scenario paths are relative to.
+    """
+    where = source or "<batch>"
+    _check_fields(data, BATCH_FIELDS, "", where)
+    output = data.get("output", {})
+    if not isinstance(output, Mapping):
+        raise InputError("output: expected a table with tables and flows", source=where)
+    _check_fields(output, OUTPUT_FIELDS, "output.", where)
+    if "scenarios" not in data:
+        raise InputError("scenarios: required field missing; list scenario files, e.g. "
+                         "scenarios = [\"../baseline.toml\"]", source=where)
+    files = _sequence(data["scenarios"], "scenarios", where)
+    scenarios = []
+    for i, ref in enumerate(files):
+        if not isinstance(ref, str):
+            raise InputError(f"scenarios[{i}]: expected a file name, got {ref!r}",
+                             source=where)
+        file = Path(os.path.normpath(Path(base) / ref))
+        if not file.is_file():
+            raise InputError(f"scenarios[{i}]: scenario file '{ref}' not found (looked for "
+                             f"{file})", source=where)
+        scenarios.append(load_scenario(file))
+    name = data.get("name", Path(source).stem if source else "batch")
+    return BatchSpec(
+        scenarios=tuple(scenarios), name=name, description=data.get("description", ""),
+        seed=data.get("seed"), replicates=data.get("replicates"),
+        deterministic=data.get("deterministic", False),
+        common_random_numbers=data.get("common_random_numbers", True),
+        sweep=data.get("sweep", {}), tables=output.get("tables", TABLES),
+        columns=output.get("columns", {}), flows=output.get("flows", False), source=source)
+
+
+#: What :func:`plan_batch` and :func:`sim.run_batch` accept as a batch.
+SpecLike = BatchSpec | str | Path | Mapping[str, Any] | Sequence[Scenario | str | Path]
+
+
+def as_batch_spec(spec: SpecLike, **fields: Any) -> BatchSpec:
+    """A :class:`BatchSpec` from any of the forms a batch can be given in.
+
+    Args:
+        spec: a :class:`BatchSpec`; the path of a batch file; batch-file data (a
+            dict); or a list of scenarios (or scenario file paths).
+        **fields: :class:`BatchSpec` fields to set or change, e.g. ``replicates=10``,
+            ``seed=1``, ``sweep={"migration_rate": "0.02:0.1:5"}``.
+    """
+    if isinstance(spec, str | Path):
+        spec = load_batch_spec(spec)
+    elif isinstance(spec, Mapping):
+        spec = batch_spec_from_data(spec)
+    elif isinstance(spec, Sequence) and not isinstance(spec, BatchSpec):
+        return BatchSpec(scenarios=tuple(spec), **fields)
+    if not isinstance(spec, BatchSpec):
+        raise TypeError(f"expected a BatchSpec, a batch file path, a dict or a list of "
+                        f"scenarios, got {type(spec).__name__}")
+    return dataclasses.replace(spec, **fields) if fields else spec
+
+
+def sweep_values(name: str, values: Any, where: str = "<batch>") -> tuple[float, ...]:
+    """Validate one sweep entry: a list of numbers or a ``"lo:hi:n"`` range.
+
+    Args:
+        name: the parameter swept.
+        values: a list of numbers or a ``"lo:hi:n"`` string (n values from lo to hi,
+            both included).
+        where: the batch file, for messages.
+
+    Returns:
+        The values, each checked against the parameter's allowed range.
+
+    Raises:
+        InputError: unknown parameter, malformed range, empty or repeated values, or
+            a value outside the parameter's allowed range.
+    """
+    field_name = f"sweep.{name}"
+    points.check_parameter(name, where, "sweep.")
+    if isinstance(values, str):
+        out = _parse_range(values, field_name, where)
+    elif isinstance(values, Sequence):
+        if not values:
+            raise InputError(f"{field_name}: empty list; {_RANGE_HELP}", source=where)
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise InputError(f"{field_name}: {v!r} is not a number; {_RANGE_HELP}",
+                                 source=where)
+        out = tuple(float(v) for v in values)
+    else:
+        raise InputError(f"{field_name}: got {values!r}; {_RANGE_HELP}", source=where)
+    if len(set(out)) < len(out):
+        raise InputError(f"{field_name}: repeated values {list(out)}; each value once",
+                         source=where)
+    return tuple(points.check_value(name, v, (), where, "sweep.") for v in out)
+
+
+def _parse_range(text: str, field_name: str, where: str) -> tuple[float, ...]:
+    parts = text.split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        lo, hi = float(parts[0]), float(parts[1])
+        n = int(parts[2])
+    except ValueError:
+        raise InputError(f"{field_name}: bad range '{text}'; {_RANGE_HELP}",
+                         source=where) from None
+    if n < 2 or not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        raise InputError(f"{field_name}: bad range '{text}': need lo < hi and n ≥ 2; "
+                         f"{_RANGE_HELP}", source=where)
+    return evenly_spaced(lo, hi, n)
+
+
+def evenly_spaced(lo: float, hi: float, n: int) -> tuple[float, ...]:
+    """``n`` evenly spaced values from ``lo`` to ``hi``, both included, as a sweep's ``lo:hi:n``.
+
+    Rounded to 12 significant digits: 0.02 to 0.1 in 5 gives 0.04, not 0.04000000000000001.
+    """
+    return tuple(float(f"{v:.12g}") for v in np.linspace(lo, hi, n))
+
+
+def full_factorial(values: Mapping[str, Sequence[float]]) -> list[dict[str, float]]:
+    """Every combination of the values of each name, the last name varying fastest.
+
+    ``[{}]`` for no names. The order of a sweep's points and of factorial designs.
+    """
+    names = list(values)
+    return [dict(zip(names, combo, strict=True))
+            for combo in itertools.product(*(values[n] for n in names))]
+
+
+def plan_batch(spec: SpecLike, **fields: Any) -> list[RunSpec]:
+    """List every run of a batch, in a stable order, before running any.
+
+    Order: scenarios as listed, then parameter points (the sweep's full factorial,
+    last swept parameter fastest, or the design's points in order), then
+    replicates. Seeds and run ids do not depend on this order. A run identical to
+    one already listed (same run id: a scenario without the lever of the only
+    factor that differs) is listed once.
+
+    Args:
+        spec: a :class:`BatchSpec`, the path of a batch file, batch-file data, or a
+            list of scenarios.
+        **fields: :class:`BatchSpec` fields to set, e.g. ``replicates=10``.
+
+    Returns:
+        One :class:`RunSpec` per run.
+    """
+    spec = as_batch_spec(spec, **fields)
+    runs: dict[str, RunSpec] = {}
+    for scenario in spec.scenarios:
+        planner = PointPlanner(spec, scenario)
+        for point in spec.points():
+            for k in range(spec.replicates_of(scenario)):
+                run = planner.run(point, k)
+                runs.setdefault(run.run_id, run)
+    return list(runs.values())
+
+
+class PointPlanner:
+    """Plans the runs of one scenario of a batch at any point and replicate.
+
+    Args:
+        spec: the batch.
+        scenario: one of its scenarios.
+    """
+
+    def __init__(self, spec: BatchSpec, scenario: Scenario) -> None:
+        self.spec = spec
+        self.scenario = scenario
+        self.base = scenario.model_parameters()
+        self.design_columns = spec.design_columns
+        self._variants: dict[tuple[tuple[str, float], ...], Scenario] = {}
+        self._parameters: dict[tuple[tuple[str, float], ...], Parameters] = {}
+
+    def run(self, point: Mapping[str, float], replicate: int) -> RunSpec:
+        """The run of this scenario at ``point``, replicate ``replicate``."""
+        spec, scenario = self.spec, self.scenario
+        params, levers = points.split_point(point)
+        used = {n: v for n, v in levers.items() if points.applies(n, scenario)}
+        if used:
+            key = tuple(sorted(used.items()))
+            if key not in self._variants:
+                self._variants[key] = points.apply_levers(scenario, used)
+            scenario = self._variants[key]
+        effective = {**params, **used}
+        seed = run_seed(spec.seed, replicate, scenario_name=scenario.name, point=effective,
+                        common=spec.common_random_numbers)
+        # The full parameter set (validated) changes with the point, not the replicate.
+        key = tuple(sorted(params.items()))
+        full = self._parameters.get(key)
+        if full is None:
+            full = self._parameters[key] = self.base.replace(**params)
+        return RunSpec(
+            run_id=make_run_id(scenario, seed=seed, replicate=replicate,
+                               deterministic=spec.deterministic, parameters=full),
+            scenario=scenario, scenario_name=scenario.name, replicate=replicate, seed=seed,
+            parameters=params, deterministic=spec.deterministic, record_flows=spec.flows,
+            point={n: float(effective.get(n, math.nan)) for n in self.design_columns},
+            keep=dict(spec.columns))
+
+
+def run_seed(root_seed: int, replicate: int, *, scenario_name: str = "",
+             point: Mapping[str, float] | None = None, common: bool = True) -> int:
+    """The seed of one run: a child of ``SeedSequence(root_seed)`` by a stable key.
+
+    Args:
+        root_seed: the batch's root seed.
+        replicate: replicate number k.
+        scenario_name: the scenario's name (used only if ``common`` is False).
+        point: the parameter point (used only if ``common`` is False).
+        common: common random numbers: the key is ``(k,)``, the same in every scenario
+            and parameter point. Otherwise the key also holds 32-bit hashes of the
+            scenario name and of the parameter point.
+
+    Returns:
+        A seed in [0, 2**63).
+    """
+    key: tuple[int, ...] = (int(replicate),)
+    if not common:
+        point_text = json.dumps(dict(point or {}), sort_keys=True)
+        key += (_hash32(scenario_name), _hash32(point_text))
+    seq = np.random.SeedSequence(int(root_seed), spawn_key=key)
+    return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def _hash32(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
+
+
+def _check_fields(data: Mapping[str, Any], allowed: Sequence[str], prefix: str,
+                  where: str) -> None:
+    for key in data:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, list(allowed), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise InputError(f"{prefix}{key}: unknown field; {hint}allowed here: "
+                             f"{', '.join(allowed)}", source=where)
+
+
+def _sequence(value: Any, field_name: str, where: str) -> Sequence[Any]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise InputError(f"{field_name}: expected a list, got {value!r}", source=where)
+    return value
+
+
+def _check_type(value: Any, kind: type, field_name: str, allowed: str, where: str) -> None:
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise InputError(f"{field_name}: expected {allowed}, got {value!r}", source=where)
+
+
+def _check_whole(value: Any, field_name: str, lo: int, hi: int, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise InputError(f"{field_name}: expected a whole number from {lo} to {hi}, got "
+                         f"{value!r}", source=where)

@@ -1,0 +1,163 @@
+"""What calibration minimises, and the search space it minimises over.
+
+The objective is a concentrated Gaussian log-likelihood over the training
+groups, with one error variance per component:
+
+    J(θ) = Σ_k n_k · ln(MSE_k(θ) + ε),    k ∈ {population, urban, gdp}
+
+* population: log growth ln(P̂₂₀₂₀/P₂₀₁₀) − ln(P₂₀₂₀/P₂₀₁₀);
+* urban: 2020 urban share, predicted − observed (percentage points);
+* gdp: log growth of the group's share of the training groups' GDP
+  (comparable groups only: no imputed 2010 GDP).
+
+Profiling the variances out makes J scale-free (no hand-set weights between
+persons, points and yuan), and J(θ) − J(θ̂) is the likelihood-ratio statistic
+that :mod:`sim.studies.calibration.fit` uses for profile intervals. ε = 1e-12 only
+keeps the logarithm finite when a synthetic twin is fitted exactly.
+
+Each fitted parameter is searched over its documented *plausible* range,
+mapped to [0, 1]: linearly, or logarithmically when the range spans a factor
+of 10 or more.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.base.errors import InputError
+from sim.model.parameters import Parameters, parameter_hint
+from sim.studies.calibration.observed import Targets
+from sim.studies.calibration.validation_run import END_YEAR, Outcome, simulate
+
+COMPONENTS = ("population", "urban", "gdp")
+EPSILON = 1e-12
+#: Returned for parameter values where the model fails (overflow, NaN).
+FAILED = 1e9
+
+
+def residuals(outcome: Outcome, targets: Targets, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """Prediction errors per component over the groups in ``mask``."""
+    g = targets.groups
+    pop = targets.aggregate(outcome.population)[mask]
+    urban = targets.aggregate(outcome.urban)[mask]
+    gdp = targets.aggregate(outcome.gdp)[mask]
+    p20 = g["pop_2020"].to_numpy()[mask]
+    u20 = g["urban_2020"].to_numpy()[mask]
+    ok = g["gdp_comparable"].to_numpy()[mask]
+    y20 = g["gdp_2020"].to_numpy()[mask][ok]
+    pred = gdp[ok]
+    return {
+        "population": np.log(pop / p20),
+        "urban": 100.0 * (urban / pop - u20 / p20),
+        "gdp": (np.log(pred / pred.sum()) - np.log(y20 / y20.sum())),
+    }
+
+
+def _scale(spec_range: tuple[float, float]) -> str:
+    lo, hi = spec_range
+    return "log" if lo > 0 and hi / lo >= 10 else "linear"
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """The fitted parameters and the map between their values and [0, 1]^k."""
+
+    names: tuple[str, ...]
+    ranges: tuple[tuple[float, float], ...] = field(init=False)
+    scales: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        specs = Parameters.specs()
+        for name in self.names:
+            hint = parameter_hint(name)
+            if hint:
+                raise InputError(f"--fit: unknown parameter '{name}' to fit; {hint}")
+        if len(set(self.names)) != len(self.names):
+            raise InputError("a parameter to fit is listed twice")
+        ranges = tuple(specs[n].plausible for n in self.names)
+        object.__setattr__(self, "ranges", ranges)
+        object.__setattr__(self, "scales", tuple(_scale(r) for r in ranges))
+
+    def values(self, z: np.ndarray) -> dict[str, float]:
+        """Parameter values of a point of the unit cube (clipped into it)."""
+        out = {}
+        for name, (lo, hi), scale, zi in zip(self.names, self.ranges, self.scales,
+                                             np.clip(z, 0.0, 1.0), strict=True):
+            if scale == "log":
+                out[name] = float(math.exp(math.log(lo) + zi * (math.log(hi) - math.log(lo))))
+            else:
+                out[name] = float(lo + zi * (hi - lo))
+        return out
+
+    def unit(self, values: dict[str, float]) -> np.ndarray:
+        """The unit-cube point of some parameter values (clipped into the cube)."""
+        z = []
+        for name, (lo, hi), scale in zip(self.names, self.ranges, self.scales, strict=True):
+            v = values[name]
+            if scale == "log":
+                z.append((math.log(v) - math.log(lo)) / (math.log(hi) - math.log(lo)))
+            else:
+                z.append((v - lo) / (hi - lo))
+        return np.clip(np.array(z), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The objective at one parameter set, with its components."""
+
+    objective: float
+    mse: dict[str, float]
+    n: dict[str, int]
+
+
+@dataclass(frozen=True, eq=False)
+class Objective:
+    """J(θ) on a set of groups, as a function of the unit-cube coordinates.
+
+    Picklable, so that worker processes can evaluate it.
+
+    Attributes:
+        targets: observed (or synthetic) values.
+        mask: the groups J is computed on (the training split).
+        space: the fitted parameters.
+        base: values of every parameter not fitted.
+        region, end_year: the validation run.
+    """
+
+    targets: Targets
+    mask: np.ndarray
+    space: SearchSpace
+    base: Parameters
+    region: str = "sichuan_chongqing"
+    end_year: int = END_YEAR
+
+    def parameters(self, z: np.ndarray) -> Parameters:
+        """The full parameter set at unit-cube point ``z``."""
+        return self.base.replace(**self.space.values(z))
+
+    def residuals_at(self, params: Parameters) -> dict[str, np.ndarray]:
+        """The prediction errors per component (:func:`residuals`) of a full parameter set."""
+        with np.errstate(all="ignore"):
+            return residuals(simulate(params, self.region, self.end_year), self.targets,
+                             self.mask)
+
+    def evaluate_parameters(self, params: Parameters) -> Evaluation:
+        """J and its components for a full parameter set."""
+        res = self.residuals_at(params)
+        mse = {k: float(np.mean(r**2)) for k, r in res.items()}
+        n = {k: len(r) for k, r in res.items()}
+        if not all(math.isfinite(v) for v in mse.values()):
+            return Evaluation(FAILED, mse, n)
+        value = sum(n[k] * math.log(mse[k] + EPSILON) for k in COMPONENTS)
+        return Evaluation(value, mse, n)
+
+    def evaluate(self, z: np.ndarray) -> Evaluation:
+        """J and its components at unit-cube point ``z``."""
+        return self.evaluate_parameters(self.parameters(np.asarray(z, dtype=float)))
+
+    def __call__(self, z: np.ndarray) -> float:
+        """J at unit-cube point ``z`` (what the optimisers minimise)."""
+        return self.evaluate(z).objective

@@ -1,0 +1,120 @@
+"""What the validation run is compared with: census values per comparison group.
+
+Units whose territory changed between the censuses (splits, town transfers)
+can only be compared together; ``cmp_groups.csv`` holds their 2010 and 2020
+totals. Every comparison is therefore made on groups: model results per unit
+are summed to groups with :meth:`Targets.aggregate`.
+
+GDP is compared per group too, but only for groups none of whose members had
+its 2010 GDP imputed (``gdp_comparable``), and only as *shares* of the
+region's GDP: observed GDP is at current prices, the model's at 2010 prices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from sim.base import sources
+from sim.base.errors import InputError
+from sim.model.region import REGIONS, load_region
+
+#: Group columns, all per comparison group (persons, bn yuan).
+GROUP_COLUMNS = ("name", "name_en", "province", "in_ccec", "n_units", "pop_2010", "pop_2020",
+                 "urban_2010", "urban_2020", "gdp_2010", "gdp_2020", "gdp_comparable",
+                 "lon", "lat")
+
+
+@dataclass(frozen=True, eq=False)
+class Targets:
+    """Observed (or synthetic) values per comparison group of one region.
+
+    Attributes:
+        region: region key (``sichuan_chongqing`` or ``ccec``).
+        groups: one row per comparison group, indexed by ``cmp_group`` (sorted),
+            with the columns of :data:`GROUP_COLUMNS`; ``lon``/``lat`` are the
+            population-weighted mean seat position, for maps.
+        unit_group: for each unit of the region (in model order), the row of its
+            group in ``groups``.
+        source: where the 2020 values come from (``census`` or ``synthetic``).
+    """
+
+    region: str
+    groups: pd.DataFrame
+    unit_group: np.ndarray
+    source: str = "census"
+
+    @property
+    def n(self) -> int:
+        """Number of comparison groups."""
+        return len(self.groups)
+
+    def aggregate(self, unit_values: np.ndarray) -> np.ndarray:
+        """Sum values per unit (model order) to values per group."""
+        values = np.asarray(unit_values, dtype=float)
+        return np.bincount(self.unit_group, weights=values, minlength=self.n)
+
+    def column(self, name: str) -> np.ndarray:
+        """A group column as a float (or bool) array."""
+        return self.groups[name].to_numpy()
+
+    def with_2020(self, population: np.ndarray, urban: np.ndarray, gdp: np.ndarray,
+                  source: str = "synthetic") -> Targets:
+        """Return a copy whose 2020 values are replaced (per group): a synthetic twin."""
+        groups = self.groups.copy()
+        groups["pop_2020"] = population
+        groups["urban_2020"] = urban
+        groups["gdp_2020"] = gdp
+        return replace(self, groups=groups, source=source)
+
+
+def census_targets(region: str = "sichuan_chongqing") -> Targets:
+    """The 2010 and 2020 census values per comparison group of ``region``.
+
+    Raises:
+        InputError: unknown region.
+    """
+    if region not in REGIONS:
+        raise InputError(f"unknown region '{region}'; allowed: " + ", ".join(sorted(REGIONS)))
+    units = load_region(region, 2010).table
+    counties = sources.counties().set_index("code").loc[units["code"]]
+    cmp = sources.comparison_groups().set_index("cmp_group")
+    codes = np.sort(units["cmp_group"].unique())
+    position = {int(c): i for i, c in enumerate(codes)}
+    unit_group = units["cmp_group"].map(position).to_numpy(dtype=np.int64)
+    # Every member of every group must be in the region: no group straddles it.
+    members = sources.counties().groupby("cmp_group")["code"].size().loc[codes]
+    if not np.array_equal(members.to_numpy(), np.bincount(unit_group)):
+        raise InputError(f"region '{region}' cuts through a comparison group")
+
+    gdp10 = counties["gdp_2010_10k_yuan"].to_numpy() / 1e5
+    gdp20 = counties["gdp_2020_10k_yuan"].to_numpy() / 1e5
+    pop = units["pop_2020"].to_numpy(dtype=float)
+    frame = pd.DataFrame({
+        "g": unit_group, "gdp_2010": np.nan_to_num(gdp10), "gdp_2020": gdp20,
+        "missing": np.isnan(gdp10), "wlon": units["lon"] * pop, "wlat": units["lat"] * pop,
+        "pop": pop,
+        "in_ccec": units["in_ccec"].isin(["full", "partial"]).to_numpy(),
+        "province": units["province_en"].to_numpy(),
+        "name_en": units["name_en"].to_numpy(),
+    }).groupby("g")
+    sums = frame[["gdp_2010", "gdp_2020", "missing", "wlon", "wlat", "pop"]].sum()
+    groups = pd.DataFrame({
+        "name": cmp.loc[codes, "member_names"].to_numpy(),
+        "name_en": frame["name_en"].agg("; ".join).to_numpy(),
+        "province": frame["province"].first().to_numpy(),
+        "in_ccec": frame["in_ccec"].all().to_numpy(),
+        "n_units": np.bincount(unit_group),
+        "pop_2010": cmp.loc[codes, "pop_2010"].to_numpy(dtype=float),
+        "pop_2020": cmp.loc[codes, "pop_2020"].to_numpy(dtype=float),
+        "urban_2010": cmp.loc[codes, "urban_2010"].to_numpy(dtype=float),
+        "urban_2020": cmp.loc[codes, "urban_2020"].to_numpy(dtype=float),
+        "gdp_2010": np.where(sums["missing"] > 0, np.nan, sums["gdp_2010"]),
+        "gdp_2020": sums["gdp_2020"].to_numpy(),
+        "gdp_comparable": (sums["missing"] == 0).to_numpy(),
+        "lon": (sums["wlon"] / sums["pop"]).to_numpy(),
+        "lat": (sums["wlat"] / sums["pop"]).to_numpy(),
+    }, index=pd.Index(codes, name="cmp_group"))
+    return Targets(region=region, groups=groups[list(GROUP_COLUMNS)], unit_group=unit_group)

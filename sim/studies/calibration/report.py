@@ -1,0 +1,587 @@
+"""``countysim validate``: metrics, baselines and figures of the 2010→2020 validation.
+
+The model (with the parameters to validate, and with the literature priors for
+reference) and the three baselines predict the 2020 population of every
+comparison group; metrics are computed on the held-out and training splits
+and on all groups, for the whole region and for the CCEC subset, and by
+province. The report folder gets ``README.md``, ``metrics.json`` (what the
+reproduction test compares) and PNG figures.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+
+import sim
+from sim.base import sources
+from sim.base.errors import InputError
+from sim.model.network import Network
+from sim.model.parameters import Parameters
+from sim.model.region import load_region
+from sim.outputs.results import write_json_atomic, write_text_atomic
+from sim.studies.calibration import baselines, metrics
+from sim.studies.calibration.observed import Targets, census_targets
+from sim.studies.calibration.split import held_out_mask
+from sim.studies.calibration.validation_run import END_YEAR, START_YEAR, validation_scenario
+from sim.studies.calibration.workflow import OPEN_END_NOTE, format_interval
+
+#: Predictors, in table order, with their labels.
+PREDICTORS = {
+    "model": "model",
+    "model_priors": "model with literature priors",
+    "persistence": "(a) persistence: province rate",
+    "natural_change": "(b) natural change only",
+    "gravity": "(c) gravity, 2010 network",
+}
+BASELINES = ("persistence", "natural_change", "gravity")
+SPLITS = {"held_out": "held-out groups", "training": "training groups", "all": "all groups"}
+#: Metrics must be reproduced to this absolute tolerance (tests/test_validation.py).
+TOLERANCE = 1e-6
+#: Rank correlations get a looser one: rounding differences of ~1e-15 between
+#: equivalent formulas can swap two nearly tied groups, which moves Spearman's ρ
+#: by ~4e-6 per swap of neighbours among 143 groups.
+RANK_TOLERANCE = 1e-4
+#: China's GDP deflator 2010→2020: nominal GDP 41.21 → 101.60 trn yuan (×2.465)
+#: over the real index ×1.933 (NBS yearly real growth 9.6, 7.9, 7.8, 7.4, 7.0,
+#: 6.8, 6.9, 6.7, 6.0, 2.2 %), NBS China Statistical Yearbook 2021, tables 3-1, 3-4.
+NATIONAL_DEFLATOR_2020 = 1.275
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """2020 values per group of one predictor (None where it predicts nothing)."""
+
+    population: np.ndarray
+    urban: np.ndarray | None = None
+    gdp: np.ndarray | None = None
+
+
+def _run(params: Parameters, region: str) -> sim.Results:
+    return sim.run(validation_scenario(region), deterministic=True, parameters=params)
+
+
+def _end(results: sim.Results, column: str) -> np.ndarray:
+    cy = results.county_year
+    return cy.loc[cy["year"] == END_YEAR, column].to_numpy(dtype=float)
+
+
+def predict(targets: Targets, params: Parameters, region: str
+            ) -> tuple[dict[str, Prediction], dict[str, Any]]:
+    """Predictions of the model (``params`` and priors) and of the three baselines.
+
+    Returns:
+        (predictions by predictor key, extra facts: gravity fit, model totals).
+    """
+    table = load_region(region, START_YEAR).table
+    pop = table["population"].to_numpy(dtype=float)
+    urban = table["urban_population"].to_numpy(dtype=float)
+    g = targets.groups
+    train = ~held_out_mask(g.index.to_numpy())
+    out: dict[str, Prediction] = {}
+    runs = {"model": _run(params, region), "model_priors": _run(Parameters(), region)}
+    for key, res in runs.items():
+        out[key] = Prediction(
+            population=targets.aggregate(_end(res, "population")),
+            urban=targets.aggregate(_end(res, "urban_population")),
+            gdp=targets.aggregate(_end(res, "gdp_bn_yuan")))
+
+    province = table["province_en"].to_numpy()
+    grp_prov = g["province"].to_numpy()
+    pop_growth = baselines.province_growth(g["pop_2010"].to_numpy(), g["pop_2020"].to_numpy(),
+                                           grp_prov)
+    urban_growth = baselines.province_growth(g["urban_2010"].to_numpy(),
+                                             g["urban_2020"].to_numpy(), grp_prov)
+    ok = g["gdp_comparable"].to_numpy()
+    gdp_growth = baselines.province_growth(g["gdp_2010"].to_numpy()[ok],
+                                           g["gdp_2020"].to_numpy()[ok], grp_prov[ok])
+    p, u = baselines.persistence(pop, urban, province, pop_growth, urban_growth)
+    gdp10 = table["gdp_bn_yuan"].to_numpy(dtype=float)
+    out["persistence"] = Prediction(
+        population=targets.aggregate(p), urban=targets.aggregate(u),
+        gdp=targets.aggregate(gdp10 * np.array([gdp_growth[x] for x in province])))
+    p, u = baselines.natural_change(pop, urban, table["birth_rate"].to_numpy(dtype=float),
+                                    table["death_rate"].to_numpy(dtype=float),
+                                    END_YEAR - START_YEAR)
+    out["natural_change"] = Prediction(population=targets.aggregate(p),
+                                       urban=targets.aggregate(u))
+    network = Network(load_region(region, START_YEAR), Parameters())
+    network.set_year(START_YEAR)
+    tt = network.travel_time[:-1, :-1]
+    gravity_fit = baselines.fit_gravity(pop, gdp10, tt, targets.unit_group,
+                                        g["pop_2010"].to_numpy(), g["pop_2020"].to_numpy(),
+                                        train)
+    out["gravity"] = Prediction(population=targets.aggregate(
+        baselines.gravity(pop, gdp10, tt, **gravity_fit.params())))
+
+    ry = runs["model"].region_year.set_index("year")
+    cy = runs["model"].county_year
+    later = cy[cy["year"] > START_YEAR]
+    facts = {
+        "gravity_fit": {k: float(v) for k, v in vars(gravity_fit).items()},
+        "persistence_rates": {"population": pop_growth, "urban": urban_growth,
+                              "gdp_nominal": gdp_growth},
+        "model_totals": {
+            "population_2010": float(ry.loc[START_YEAR, "population"]),
+            "population_2020": float(ry.loc[END_YEAR, "population"]),
+            "observed_population_2020": float(g["pop_2020"].sum()),
+            "urbanisation_2010": float(ry.loc[START_YEAR, "urbanisation_rate"]),
+            "urbanisation_2020": float(ry.loc[END_YEAR, "urbanisation_rate"]),
+            "observed_urbanisation_2020": float(g["urban_2020"].sum() / g["pop_2020"].sum()),
+            "births": float(later["births"].sum()), "deaths": float(later["deaths"].sum()),
+            "roc_in": float(later["roc_in_migration"].sum()),
+            "roc_out": float(later["roc_out_migration"].sum()),
+            "moves_between_counties": float(
+                (later["out_migration"] - later["roc_out_migration"]).sum()),
+            "gdp_2010": float(ry.loc[START_YEAR, "gdp_bn_yuan"]),
+            "gdp_2020": float(ry.loc[END_YEAR, "gdp_bn_yuan"]),
+            "observed_gdp_2010_nominal": float(gdp10.sum()),
+            "observed_gdp_2020_nominal": float(g["gdp_2020"].sum()),
+            "national_deflator_2020": NATIONAL_DEFLATOR_2020,
+        },
+    }
+    return out, facts
+
+
+def _metrics(targets: Targets, pred: Prediction, mask: np.ndarray) -> dict[str, Any]:
+    g = targets.groups
+    col = {c: g[c].to_numpy()[mask] for c in ("pop_2010", "pop_2020", "urban_2010",
+                                               "urban_2020", "gdp_2010", "gdp_2020")}
+    out: dict[str, Any] = {"population": metrics.population_metrics(
+        col["pop_2010"], col["pop_2020"], pred.population[mask])}
+    out["urban"] = None if pred.urban is None else metrics.urban_metrics(
+        col["pop_2010"], col["urban_2010"], col["pop_2020"], col["urban_2020"],
+        pred.population[mask], pred.urban[mask])
+    ok = g["gdp_comparable"].to_numpy()[mask]
+    out["gdp"] = None if pred.gdp is None else metrics.gdp_metrics(
+        col["gdp_2010"][ok], col["gdp_2020"][ok], pred.gdp[mask][ok])
+    return out
+
+
+def subsets(targets: Targets) -> dict[str, np.ndarray]:
+    """The group subsets reported: the whole region and, within it, the CCEC."""
+    everything = np.ones(targets.n, dtype=bool)
+    if targets.region == "ccec":
+        return {"ccec": everything}
+    return {targets.region: everything, "ccec": targets.column("in_ccec").astype(bool)}
+
+
+def metric_tables(targets: Targets, preds: dict[str, Prediction]) -> dict[str, Any]:
+    """Metrics by subset, split and predictor, and by province (all keys JSON-ready)."""
+    held = held_out_mask(targets.groups.index.to_numpy())
+    splits = {"held_out": held, "training": ~held, "all": np.ones_like(held)}
+    table: dict[str, Any] = {}
+    for name, subset in subsets(targets).items():
+        table[name] = {s: {k: _metrics(targets, p, subset & m) for k, p in preds.items()}
+                       for s, m in splits.items()}
+    provinces = {}
+    for prov in sorted(set(targets.groups["province"])):
+        in_prov = targets.column("province") == prov
+        provinces[prov] = {s: {k: _metrics(targets, p, in_prov & m) for k, p in preds.items()}
+                           for s, m in splits.items() if s != "training"}
+    return {"subsets": table, "provinces": provinces}
+
+
+def beats_baselines(tables: dict[str, Any]) -> dict[str, dict[str, bool]]:
+    """Whether the model beats every baseline on held-out RMSE and Spearman, per subset."""
+    out = {}
+    for name, splits in tables["subsets"].items():
+        held = splits["held_out"]
+        model = held["model"]["population"]
+        out[name] = {
+            "rmse": all(model["rmse"] < held[b]["population"]["rmse"] for b in BASELINES),
+            "spearman": all(model["spearman"] > _num(held[b]["population"]["spearman"])
+                            for b in BASELINES),
+        }
+    return out
+
+
+def _num(x: float) -> float:
+    return -math.inf if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+
+def validate(out: Path, params: Parameters, *, params_source: str,
+             region: str = "sichuan_chongqing", figures: bool = True,
+             calibration_dir: Path | None = None) -> dict[str, Any]:
+    """Run the validation, write ``out/README.md``, ``out/metrics.json`` and figures.
+
+    Args:
+        out: report folder (created).
+        params: the parameter set to validate.
+        params_source: where ``params`` came from (shown in the report).
+        region: ``sichuan_chongqing`` (reports the CCEC subset too) or ``ccec``.
+        figures: also draw the PNG figures.
+        calibration_dir: folder of a ``countysim calibrate`` run to summarise
+            (default: ``out/calibration`` if it exists).
+
+    Returns:
+        The content of ``metrics.json``.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError("output path exists and is not a folder", source=str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    targets = census_targets(region)
+    preds, facts = predict(targets, params, region)
+    tables = metric_tables(targets, preds)
+    record = {
+        "region": region,
+        "run": f"deterministic, {START_YEAR} census state, rail lines opened in their real "
+               f"years, {START_YEAR}→{END_YEAR}",
+        "parameters": {"source": params_source, "values": params.to_dict()},
+        "tolerance": TOLERANCE,
+        "rank_tolerance": RANK_TOLERANCE,
+        "n_groups": targets.n,
+        "n_held_out": int(held_out_mask(targets.groups.index.to_numpy()).sum()),
+        **tables,
+        "beats_baselines_held_out": beats_baselines(tables),
+        **_clean(facts),
+    }
+    record = _clean(record)
+    write_json_atomic(record, out / "metrics.json", indent=1, allow_nan=False)
+    if figures:
+        draw_figures(out, targets, preds)
+    calibration_dir = calibration_dir or out / "calibration"
+    calibration = None
+    if (calibration_dir / "calibration.json").is_file():
+        calibration = json.loads((calibration_dir / "calibration.json").read_text("utf-8"))
+    write_text_atomic(readme(record, calibration, figures, _relative(calibration_dir, out)),
+                      out / "README.md")
+    return record
+
+
+def _relative(path: Path, start: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(start.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _clean(obj: Any) -> Any:
+    """JSON-ready copy: numpy scalars to floats, NaN to None, keys to strings."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, bool | np.bool_):
+        return bool(obj)
+    if isinstance(obj, int | np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        return None if math.isnan(obj) else float(obj)
+    return obj
+
+
+# --------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------
+
+FIGURES = {
+    "scatter_population.png": "observed vs predicted 2020 population per comparison group "
+                              "(log axes), model and gravity baseline",
+    "scatter_growth.png": "observed vs predicted log growth 2010→2020",
+    "residual_map.png": "residual of log growth (predicted − observed) at the groups' seats",
+    "scatter_urban.png": "observed vs predicted change of the urban share",
+    "scatter_gdp.png": "observed vs predicted log growth of GDP shares",
+}
+
+
+def _save(fig: Figure, path: Path) -> None:
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+
+
+def _scatter(ax, observed: np.ndarray, predicted: np.ndarray, held: np.ndarray,
+             margin: float, xlabel: str, ylabel: str, title: str) -> None:
+    """Observed vs predicted, training grey, held-out red, with the 1:1 line."""
+    ax.axhline(0, c="0.85", lw=0.8)
+    ax.axvline(0, c="0.85", lw=0.8)
+    ax.scatter(observed[~held], predicted[~held], c="0.6", s=14, label="training")
+    ax.scatter(observed[held], predicted[held], c="C3", s=20, marker="D", label="held-out")
+    lim = (min(observed.min(), predicted.min()) - margin,
+           max(observed.max(), predicted.max()) + margin)
+    ax.plot(lim, lim, "k-", lw=0.8)
+    ax.set(xlim=lim, ylim=lim, xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(loc="upper left")
+
+
+def draw_figures(out: Path, targets: Targets, preds: dict[str, Prediction]) -> None:
+    """Write the PNG figures of :data:`FIGURES` into ``out``."""
+    g = targets.groups
+    held = held_out_mask(g.index.to_numpy())
+    p10, p20 = g["pop_2010"].to_numpy(), g["pop_2020"].to_numpy()
+
+    fig = Figure(figsize=(10, 4.8), layout="constrained")
+    for ax, key in zip(fig.subplots(1, 2), ("model", "gravity"), strict=True):
+        pred = preds[key].population
+        for mask, label, style in ((~held, "training", dict(c="0.6", s=14)),
+                                   (held, "held-out", dict(c="C3", s=20, marker="D"))):
+            ax.scatter(p20[mask] / 1e3, pred[mask] / 1e3, label=label, **style)
+        lo, hi = 0.8 * min(p20.min(), pred.min()) / 1e3, 1.2 * max(p20.max(), pred.max()) / 1e3
+        ax.plot([lo, hi], [lo, hi], "k-", lw=0.8)
+        ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi),
+               xlabel="observed 2020 population (thousand)",
+               ylabel="predicted 2020 population (thousand)", title=PREDICTORS[key])
+        ax.legend(loc="upper left")
+    _save(fig, out / "scatter_population.png")
+
+    fig = Figure(figsize=(10, 4.8), layout="constrained")
+    for ax, key in zip(fig.subplots(1, 2), ("model", "gravity"), strict=True):
+        _scatter(ax, np.log(p20 / p10), np.log(preds[key].population / p10), held, 0.05,
+                 "observed ln(P2020 / P2010)", "predicted ln(P2020 / P2010)", PREDICTORS[key])
+    _save(fig, out / "scatter_growth.png")
+
+    _residual_map(out / "residual_map.png", g, preds["model"].population, held)
+
+    fig = Figure(figsize=(5.5, 5), layout="constrained")
+    s10 = 100 * g["urban_2010"].to_numpy() / p10
+    _scatter(fig.subplots(), 100 * g["urban_2020"].to_numpy() / p20 - s10,
+             100 * preds["model"].urban / preds["model"].population - s10, held, 1.0,
+             "observed change of urban share (pp)", "predicted change (pp)",
+             "urban share 2010→2020, model")
+    _save(fig, out / "scatter_urban.png")
+
+    fig = Figure(figsize=(5.5, 5), layout="constrained")
+    ok = g["gdp_comparable"].to_numpy()
+    y10, y20, yp = (g["gdp_2010"].to_numpy()[ok], g["gdp_2020"].to_numpy()[ok],
+                    preds["model"].gdp[ok])
+    base = np.log(y10 / y10.sum())
+    _scatter(fig.subplots(), np.log(y20 / y20.sum()) - base, np.log(yp / yp.sum()) - base,
+             held[ok], 0.05, "observed log growth of GDP share", "predicted",
+             "GDP shares 2010→2020, model")
+    _save(fig, out / "scatter_gdp.png")
+
+
+def _residual_map(path: Path, g, predicted: np.ndarray, held: np.ndarray) -> None:
+    residual = np.log(predicted / g["pop_2020"].to_numpy())
+    fig = Figure(figsize=(9, 7.5), layout="constrained")
+    ax = fig.subplots()
+    for feature in sources.prefectures_geojson()["features"]:
+        geom = feature["geometry"]
+        polygons = geom["coordinates"] if geom["type"] == "MultiPolygon" else [
+            geom["coordinates"]]
+        for polygon in polygons:
+            ring = np.asarray(polygon[0])
+            ax.plot(ring[:, 0], ring[:, 1], c="0.75", lw=0.5)
+    limit = float(np.abs(residual).max())
+    size = 8 + 60 * np.sqrt(g["pop_2010"].to_numpy() / g["pop_2010"].max())
+    points = ax.scatter(g["lon"], g["lat"], c=residual, s=size, cmap="RdBu_r",
+                        norm=TwoSlopeNorm(0.0, -limit, limit),
+                        edgecolors=np.where(held, "k", "none"), linewidths=0.8)
+    fig.colorbar(points, ax=ax, shrink=0.7,
+                 label="ln(predicted / observed 2020 population)")
+    ax.set(xlabel="longitude", ylabel="latitude", aspect=1 / np.cos(np.radians(30)),
+           title="Residuals of the model (black edge: held-out; size: 2010 population)")
+    _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------
+# README
+# --------------------------------------------------------------------------------------
+
+
+def _f(x: float | None, digits: int = 3) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _population_table(split: dict[str, Any]) -> list[str]:
+    lines = ["| predictor | R² | RMSE | median abs. % error | Spearman ρ | right sign | "
+             "mean error | n |", "|---|---|---|---|---|---|---|---|"]
+    for key, label in PREDICTORS.items():
+        m = split[key]["population"]
+        lines.append(f"| {label} | {_f(m['r2'])} | {_f(m['rmse'])} | {_f(m['mdape'], 1)} | "
+                     f"{_f(m['spearman'])} | {_f(m['sign'], 2)} | {_f(m['bias'])} | "
+                     f"{m['n']} |")
+    return lines
+
+
+def _urban_table(split: dict[str, Any]) -> list[str]:
+    lines = ["| predictor | R² | RMSE (pp) | median abs. error of 2020 share (pp) | Spearman ρ | "
+             "right sign | mean error (pp) |", "|---|---|---|---|---|---|---|"]
+    for key, label in PREDICTORS.items():
+        m = split[key]["urban"]
+        if m is None:
+            continue
+        lines.append(f"| {label} | {_f(m['r2'])} | {_f(m['rmse'], 2)} | {_f(m['mdae'], 2)} | "
+                     f"{_f(m['spearman'])} | {_f(m['sign'], 2)} | {_f(m['bias'], 2)} |")
+    return lines
+
+
+def _gdp_table(split: dict[str, Any]) -> list[str]:
+    lines = ["| predictor | R² | RMSE | median abs. % error of 2020 share | Spearman ρ | "
+             "right sign | n |", "|---|---|---|---|---|---|---|"]
+    for key in ("model", "model_priors", "persistence"):
+        m = split[key]["gdp"]
+        label = PREDICTORS[key] if key != "persistence" else (
+            "(a) persistence: province's nominal GDP growth")
+        lines.append(f"| {label} | {_f(m['r2'])} | {_f(m['rmse'])} | {_f(m['mdape'], 1)} | "
+                     f"{_f(m['spearman'])} | {_f(m['sign'], 2)} | {m['n']} |")
+    return lines
+
+
+def readme(record: dict[str, Any], calibration: dict[str, Any] | None, figures: bool,
+           calibration_link: str) -> str:
+    """The Markdown report of a validation record."""
+    region = record["region"]
+    subs = record["subsets"]
+    beats = record["beats_baselines_held_out"]
+    t = record["model_totals"]
+    lines = [
+        "# Validation against the 2010→2020 census",
+        "",
+        "Generated by `countysim validate`; do not edit (numbers are in `metrics.json`, "
+        f"which `tests/test_validation.py` reproduces to ±{record['tolerance']:g}; rank "
+        f"correlations to ±{record['rank_tolerance']:g}).",
+        "",
+        f"* **Run**: `{region}`, {record['run']}.",
+        f"* **Parameters**: {record['parameters']['source']}.",
+        f"* **Compared**: {record['n_groups']} comparison groups (units that can only be "
+        "compared across the censuses together; `sim/data/cmp_groups.csv`); "
+        f"{record['n_held_out']} held out from calibration. Split: within each province, "
+        "groups sorted by 2010 population in blocks of three, one per block held out by a "
+        "fixed hash of its code (`sim/calibration/split.py`).",
+        "* **Population**: log growth ln(P2020/P2010) per group; R² = 1 − SS_res/SS_tot "
+        "(negative: worse than the observed mean); median absolute % error of the 2020 "
+        "population; Spearman ρ of growth rates; share of groups with the right sign of "
+        "change; mean error = bias of log growth.",
+        "* **Baselines**: (a) every unit grows at its province's observed 2010→2020 rate "
+        "(it is given the 2020 provincial totals, which the model is not); (b) births and "
+        "deaths at constant 2010 rates, no migration; (c) a production-constrained gravity "
+        "model: a share m of 2010 population redistributed ∝ GDP₂₀₁₀^α exp(−β τ) on the "
+        "2010 network, times a common growth factor, fitted on the training groups "
+        f"(m = {record['gravity_fit']['move_share']:.3f}, α = "
+        f"{record['gravity_fit']['alpha']:.3f}, β = {record['gravity_fit']['beta']:.3f}/h, "
+        f"growth factor = {math.exp(record['gravity_fit']['log_growth']):.4f}).",
+        "",
+    ]
+    for name in subs:
+        verdict = beats[name]
+        lines += [
+            f"## Population, held-out groups: `{name}`",
+            "",
+            f"Model beats all three baselines on held-out RMSE: "
+            f"**{'yes' if verdict['rmse'] else 'no'}**; on Spearman ρ: "
+            f"**{'yes' if verdict['spearman'] else 'no'}**.",
+            "",
+            *_population_table(subs[name]["held_out"]),
+            "",
+        ]
+    for name in subs:
+        for split in ("training", "all"):
+            lines += [f"### Population, {SPLITS[split]}: `{name}`", "",
+                      *_population_table(subs[name][split]), ""]
+    main = next(iter(subs))
+    lines += ["## Urban share", "",
+              "Change of the urban share 2010→2020 in percentage points (the gravity "
+              "baseline predicts no urban population). Held-out groups of "
+              f"`{main}`:", "", *_urban_table(subs[main]["held_out"]), "",
+              "All groups:", "", *_urban_table(subs[main]["all"]), ""]
+    lines += ["## GDP", "",
+              "Observed GDP is at current prices, the model's at 2010 prices, so groups are "
+              "compared by their *share* of the compared groups' GDP (log growth of the "
+              "share 2010→2020), over the groups without imputed 2010 GDP. All such groups "
+              f"of `{main}`:", "", *_gdp_table(subs[main]["all"]), "",
+              "Held-out groups:", "", *_gdp_table(subs[main]["held_out"]), ""]
+    real_obs = (t["observed_gdp_2020_nominal"] / t["observed_gdp_2010_nominal"]
+                / t["national_deflator_2020"])
+    real_model = t["gdp_2020"] / t["gdp_2010"]
+    lines += [
+        f"Region totals: observed GDP {t['observed_gdp_2010_nominal']:.0f} → "
+        f"{t['observed_gdp_2020_nominal']:.0f} bn yuan at current prices (×"
+        f"{t['observed_gdp_2020_nominal'] / t['observed_gdp_2010_nominal']:.2f}), about ×"
+        f"{real_obs:.2f} in real terms with China's GDP deflator (×"
+        f"{t['national_deflator_2020']}); the model: {t['gdp_2010']:.0f} → "
+        f"{t['gdp_2020']:.0f} bn yuan at 2010 prices (×{real_model:.2f}), i.e. "
+        f"{100 * (real_model ** 0.1 - 1):.1f}% a year against about "
+        f"{100 * (real_obs ** 0.1 - 1):.1f}%.",
+        "",
+        "## Totals of the model run",
+        "",
+        f"* population {t['population_2010'] / 1e6:.2f} → {t['population_2020'] / 1e6:.2f} "
+        f"million (census 2020: {t['observed_population_2020'] / 1e6:.2f} million);",
+        f"* births {t['births'] / 1e6:.2f} million, deaths {t['deaths'] / 1e6:.2f} million "
+        "over ten years;",
+        f"* arrivals from ROC {t['roc_in'] / 1e6:.2f} million, departures to ROC "
+        f"{t['roc_out'] / 1e6:.2f} million (net {(t['roc_in'] - t['roc_out']) / 1e6:+.2f} "
+        f"million); moves between counties {t['moves_between_counties'] / 1e6:.2f} million;",
+        f"* urbanisation rate {100 * t['urbanisation_2010']:.1f}% → "
+        f"{100 * t['urbanisation_2020']:.1f}% (census 2020: "
+        f"{100 * t['observed_urbanisation_2020']:.1f}%).",
+        "",
+        "## By province (all groups and held-out groups)",
+        "",
+        "| province | split | predictor | R² | RMSE | median abs. % error | Spearman ρ | "
+        "right sign | n |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for prov, splits in record["provinces"].items():
+        for split, preds in splits.items():
+            for key, label in PREDICTORS.items():
+                m = preds[key]["population"]
+                lines.append(f"| {prov} | {SPLITS[split]} | {label} | {_f(m['r2'])} | "
+                             f"{_f(m['rmse'])} | {_f(m['mdape'], 1)} | {_f(m['spearman'])} | "
+                             f"{_f(m['sign'], 2)} | {m['n']} |")
+    lines.append("")
+    if figures:
+        lines += ["## Figures", ""]
+        for name, caption in FIGURES.items():
+            lines += [f"![{caption}]({name})", "", f"*{caption}.*", ""]
+    if calibration is not None:
+        lines += _calibration_summary(calibration, calibration_link)
+    lines += [
+        "## Reproduce",
+        "",
+        "```",
+        "OPENBLAS_NUM_THREADS=1 countysim calibrate --out docs/validation/calibration"
+        "   # ≈ 25 min on 2 cores",
+        "cp docs/validation/calibration/calibrated_parameters.toml sim/data/",
+        "countysim validate --out docs/validation   # ≈ 10 s",
+        "```",
+        "",
+        "Interpretation, known defects and what was tried: [NOTES.md](NOTES.md) "
+        "(written by hand, not regenerated).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _calibration_summary(cal: dict[str, Any], link: str) -> list[str]:
+    fitv = cal["fit"]
+    lines = [
+        "## Calibration",
+        "",
+        f"Details, every start and the profiles: [{link}/README.md]({link}/README.md). "
+        f"Objective: {cal['objective']}. Method: {cal['method']}; "
+        f"{cal['settings']['starts']} starts. J at the optimum = {fitv['objective']:.2f} "
+        f"(training RMSE: population log growth {fitv['rmse_population']:.4f}, urban share "
+        f"{fitv['rmse_urban']:.2f} pp, GDP-share log growth {fitv['rmse_gdp']:.4f}).",
+        "",
+        "| parameter | prior | fitted | 95% profile interval | spread over starts within "
+        "ΔJ ≤ 2 | plausible range |",
+        "|---|---|---|---|---|---|",
+    ]
+    for p in cal["parameters"]:
+        interval = format_interval(p)
+        spread = p["spread_of_starts"]
+        lines.append(f"| `{p['name']}` | {p['prior']:.4g} | **{p['value']:.4g}**"
+                     f"{' (bound)' if p['at_bound'] else ''} | {interval} | "
+                     f"{spread[0]:.4g} – {spread[1]:.4g} | "
+                     f"{p['plausible'][0]:g} – {p['plausible'][1]:g} |")
+    ident = cal["identifiability"]
+    lines += ["", OPEN_END_NOTE, "",
+              "Identifiability (local Gauss–Newton information, unit-cube coordinates): "
+              f"condition number {ident['condition_number']:.3g}; sloppiest direction "
+              + ", ".join(f"`{k}` {v:+.2f}"
+                          for k, v in ident["sloppiest_direction"]["loadings"].items())
+              + "."]
+    if ident["strong_correlations"]:
+        lines.append("Strongly correlated estimates: " + "; ".join(
+            f"`{c['a']}`–`{c['b']}` {c['correlation']:+.2f}"
+            for c in ident["strong_correlations"]) + ".")
+    lines.append("")
+    return lines

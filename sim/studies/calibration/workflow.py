@@ -1,0 +1,302 @@
+"""``countysim calibrate`` end to end: fit, profile, write the parameter file.
+
+The calibration starts from the literature priors (``Parameters()``, not the
+shipped calibrated defaults), so that it is reproducible whatever file is
+installed. It writes into its output folder:
+
+* ``calibrated_parameters.toml``: ``[parameters]`` (the fitted values) plus
+  ``[provenance]``, ``[fit]`` and ``[uncertainty]`` tables; copy it to
+  ``sim/data/calibrated_parameters.toml`` to make it the package default;
+* ``calibration.json``: every start, the components of J, profile intervals
+  and local identifiability;
+* ``profile.csv``: the profile-likelihood grid;
+* ``README.md``: the same, for people.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.base.errors import InputError
+from sim.base.tomlfile import read_toml
+from sim.model.parameters import Parameters
+from sim.outputs.provenance import git_commit, versions
+from sim.outputs.results import write_json_atomic, write_text_atomic
+from sim.studies.calibration import fit
+from sim.studies.calibration.objective import COMPONENTS, Objective, SearchSpace
+from sim.studies.calibration.observed import Targets, census_targets
+from sim.studies.calibration.split import held_out_mask
+
+#: Parameters fitted by default: the issue's list (θ, γ, μ, β_y, κ, h, φ, ROC
+#: income path, ν) plus the constants the migration equations need.
+DEFAULT_FIT = (
+    "market_access_decay_per_h", "migration_time_cost_per_h", "migration_rate",
+    "income_elasticity", "investment_return_elasticity", "home_bias",
+    "agglomeration_elasticity", "roc_income_growth", "roc_preference",
+    "roc_return_migration_rate", "urbanisation_base_rate", "urbanisation_rate",
+    "knowledge_spillover",
+    "destination_size_weight", "commuting_decay_per_h", "migrant_urban_bias",
+    "crowding_weight", "amenity_weight", "services_weight",
+)
+
+OBJECTIVE_TEXT = ("J = Σ_k n_k ln(MSE_k) over the training groups (concentrated Gaussian "
+                  "log-likelihood ×−2), k = log growth of population 2010→2020, 2020 urban "
+                  "share (percentage points), log growth of the group's share of GDP "
+                  "(groups without imputed 2010 GDP)")
+DATA_TEXT = ("2010 and 2020 censuses per comparison group (sim/data/cmp_groups.csv, "
+             "counties.csv), county GDP 2010 and 2020 (counties.csv); validation run from "
+             "the 2010 census state with the rail lines of 2010–2020 opened in their real "
+             "years, deterministic")
+
+
+def split_text(objective: Objective) -> str:
+    """The split of the objective's groups, in words, with its actual counts."""
+    n, training = objective.targets.n, int(objective.mask.sum())
+    return (f"fixed split of the {n} comparison groups, stratified by province and size: "
+            "within each province, groups sorted by 2010 population in blocks of three, "
+            f"one per block held out by a fixed hash of its code ({n - training} held out, "
+            f"{training} training; sim/calibration/split.py)")
+
+
+def calibration_objective(region: str = "sichuan_chongqing",
+                          names: tuple[str, ...] = DEFAULT_FIT,
+                          targets: Targets | None = None,
+                          base: Parameters | None = None, end_year: int = 2020) -> Objective:
+    """J on the training groups of ``region``, over ``names``, from the priors."""
+    targets = targets or census_targets(region)
+    train = ~held_out_mask(targets.groups.index.to_numpy())
+    return Objective(targets=targets, mask=train, space=SearchSpace(tuple(names)),
+                     base=base or Parameters(), region=region, end_year=end_year)
+
+
+def run_calibration(out: Path, *, region: str = "sichuan_chongqing",
+                    names: tuple[str, ...] = DEFAULT_FIT, starts: int = 6, workers: int = 2,
+                    max_evals: int = 3000, profile_points: int = 5, profile_evals: int = 300,
+                    log=print) -> fit.Calibration:
+    """Calibrate, profile and write the output folder (see the module docstring)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError("output path exists and is not a folder", source=str(out))
+    if profile_points == 1 or profile_points < 0:
+        raise InputError(f"--profile-points: expected 0 (no profiles) or a whole number ≥ 2, "
+                         f"got {profile_points}; a profile needs two points at least")
+    objective = calibration_objective(region, names)  # checks the names
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    log(f"calibrating {len(names)} parameters on {int(objective.mask.sum())} training groups "
+        f"of {region}: {starts} start(s), ≤ {max_evals} runs each, {workers} worker(s)")
+    result = fit.calibrate(objective, starts=starts, workers=workers, max_evals=max_evals)
+    log(f"best J = {result.objective:.3f} after {time.perf_counter() - t0:.0f} s "
+        f"(starts: {', '.join(f'{s.objective:.2f}' for s in result.starts)})")
+    profile = None
+    intervals = None
+    if profile_points:
+        log(f"profiling: {profile_points} points per parameter, ≤ {profile_evals} runs each")
+        profile = fit.profile(objective, result, points=profile_points,
+                              max_evals=profile_evals, workers=workers)
+        intervals = fit.profile_intervals(profile)
+        profile.to_csv(out / "profile.csv", index=False)
+    ident = fit.local_identifiability(objective, result)
+    seconds = time.perf_counter() - t0
+    record = _record(result, objective, intervals, ident, seconds)
+    write_json_atomic(record, out / "calibration.json")
+    write_text_atomic(parameter_file_text(record), out / "calibrated_parameters.toml")
+    write_text_atomic(calibration_readme(record), out / "README.md")
+    log(f"wrote {out}/ (calibrated_parameters.toml, calibration.json, README.md"
+        f"{', profile.csv' if profile is not None else ''}) in {seconds:.0f} s")
+    return result
+
+
+def _record(result: fit.Calibration, objective: Objective, intervals: pd.DataFrame | None,
+            ident: dict[str, Any], seconds: float) -> dict[str, Any]:
+    specs = Parameters.specs()
+    space = objective.space
+    z_best = result.z
+    by_name = intervals.set_index("parameter") if intervals is not None else None
+    params = []
+    for name in result.names:
+        spec = specs[name]
+        row: dict[str, Any] = {
+            "name": name, "value": result.values[name], "prior": spec.default,
+            "plausible": list(spec.plausible), "unit": spec.unit,
+            "local_se": ident["se"][name],
+            "spread_of_starts": _start_spread(result, space, name),
+        }
+        z = z_best[space.names.index(name)]
+        row["at_bound"] = bool(z < 0.01 or z > 0.99)
+        if by_name is not None:
+            iv = by_name.loc[name]
+            row["profile_95"] = [float(iv["lower"]), float(iv["upper"])]
+            row["open_lower"] = bool(iv["open_lower"])
+            row["open_upper"] = bool(iv["open_upper"])
+        params.append(row)
+    corr = np.array(ident["correlation"])
+    strong = [{"a": result.names[i], "b": result.names[j], "correlation": float(corr[i, j])}
+              for i in range(len(corr)) for j in range(i + 1, len(corr))
+              if abs(corr[i, j]) >= 0.8]
+    ev = result.evaluation
+    return {
+        "date": datetime.now(UTC).date().isoformat(),
+        "region": objective.region,
+        "data": DATA_TEXT, "objective": OBJECTIVE_TEXT, "split": split_text(objective),
+        "method": result.settings["method"], "settings": result.settings,
+        "n_training_groups": int(objective.mask.sum()),
+        "fit": {"objective": ev.objective,
+                **{f"rmse_{k}": math.sqrt(ev.mse[k]) for k in COMPONENTS},
+                **{f"n_{k}": ev.n[k] for k in COMPONENTS}},
+        "parameters": params,
+        "starts": [{"objective": s.objective, "evaluations": s.evaluations,
+                    "seconds": round(s.seconds, 1),
+                    "values": space.values(np.array(s.z))} for s in result.starts],
+        "identifiability": {"condition_number": ident["condition_number"],
+                            "strong_correlations": strong,
+                            "sloppiest_direction": _direction(ident, space, 0),
+                            "stiffest_direction": _direction(ident, space, -1)},
+        "seconds": round(seconds, 1),
+        "git_commit": git_commit(), "versions": versions(),
+    }
+
+
+def _start_spread(result: fit.Calibration, space: SearchSpace, name: str) -> list[float]:
+    """Range of the parameter over the starts whose J is within 2 of the best."""
+    near = [space.values(np.array(s.z))[name] for s in result.starts
+            if s.objective - result.objective <= 2.0]
+    return [min(near), max(near)]
+
+
+def _direction(ident: dict[str, Any], space: SearchSpace, k: int) -> dict[str, Any]:
+    vec = np.array(ident["eigenvectors"])[:, k]
+    order = np.argsort(-np.abs(vec))[:4]
+    return {"eigenvalue": float(ident["eigenvalues"][k]),
+            "loadings": {space.names[i]: round(float(vec[i]), 3) for i in order}}
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def parameter_file_text(record: dict[str, Any]) -> str:
+    """The ``calibrated_parameters.toml`` text of a calibration record."""
+    lines = [
+        "# Calibrated parameters of countysim: the package default when this file is",
+        "# sim/data/calibrated_parameters.toml (sim.model.parameters.default_parameters).",
+        "# Written by `countysim calibrate`; parameters not listed keep their literature",
+        "# priors (sim/parameters.py). Report: docs/validation/.",
+        "",
+        "[parameters]",
+    ]
+    for p in record["parameters"]:
+        lines.append(f"{p['name']} = {_toml_value(p['value'])}")
+    lines += ["", "[provenance]"]
+    for key in ("date", "region", "data", "objective", "split", "method", "git_commit"):
+        lines.append(f"{key} = {_toml_value(record[key])}")
+    lines.append(f"starts = {record['settings']['starts']}")
+    lines.append(f"max_evals_per_start = {record['settings']['max_evals_per_start']}")
+    lines.append(f"n_training_groups = {record['n_training_groups']}")
+    lines.append("fitted_from = \"literature priors, Parameters() in sim/parameters.py\"")
+    lines += ["", "[fit]"]
+    for key, value in record["fit"].items():
+        lines.append(f"{key} = {_toml_value(value)}")
+    if any("profile_95" in p for p in record["parameters"]):
+        lines += ["", "# 95% profile-likelihood intervals (J − J* ≤ 3.84); see calibration.json",
+                  "[uncertainty]"]
+        for p in record["parameters"]:
+            if "profile_95" in p:
+                lines.append(f"{p['name']} = {_toml_value([round(v, 6) for v in p['profile_95']])}")
+    return "\n".join(lines) + "\n"
+
+
+#: Footnote of the intervals that :func:`format_interval` marks with †.
+OPEN_END_NOTE = ("† the end of the plausible range: J − J* stays below 3.84 there, the data do "
+                 "not bound the parameter on that side.")
+
+
+def format_interval(p: dict[str, Any]) -> str:
+    """The 95% profile interval of a parameter record, † marking open ends."""
+    if "profile_95" not in p:
+        return "—"
+    lo, hi = p["profile_95"]
+    return (f"{lo:.4g}{'†' if p['open_lower'] else ''} – "
+            f"{hi:.4g}{'†' if p['open_upper'] else ''}")
+
+
+def calibration_readme(record: dict[str, Any]) -> str:
+    """A Markdown summary of a calibration record."""
+    fitv = record["fit"]
+    lines = [
+        "# Calibration",
+        "",
+        f"Date {record['date']}, region `{record['region']}`, commit `{record['git_commit']}`, "
+        f"{record['seconds']:.0f} s.",
+        "",
+        f"* **Data**: {record['data']}.",
+        f"* **Objective**: {record['objective']}.",
+        f"* **Split**: {record['split']}.",
+        f"* **Method**: {record['method']}; {record['settings']['starts']} starts (the priors "
+        f"and Latin-hypercube points), ≤ {record['settings']['max_evals_per_start']} runs each.",
+        "",
+        f"At the optimum J = {fitv['objective']:.2f}; training RMSE of population log growth "
+        f"{fitv['rmse_population']:.4f}, of the 2020 urban share {fitv['rmse_urban']:.2f} pp, of "
+        f"GDP-share log growth {fitv['rmse_gdp']:.4f}.",
+        "",
+        "| parameter | prior | fitted | 95% profile interval | local s.e. | plausible range | "
+        "note |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in record["parameters"]:
+        interval = format_interval(p)
+        note = []
+        if p["at_bound"]:
+            note.append("at a bound of its range")
+        if p.get("open_lower") or p.get("open_upper"):
+            note.append("not bounded by the data on one side")
+        lines.append(f"| `{p['name']}` | {p['prior']:.4g} | **{p['value']:.4g}** | {interval} | "
+                     f"{p['local_se']:.3g} | {p['plausible'][0]:g} – {p['plausible'][1]:g} | "
+                     f"{'; '.join(note)} |")
+    lines += ["", OPEN_END_NOTE, "", "Starts (J, runs, seconds):", ""]
+    for s in record["starts"]:
+        lines.append(f"* J = {s['objective']:.2f}, {s['evaluations']} runs, {s['seconds']:.0f} s")
+    ident = record["identifiability"]
+    lines += ["", "Local identifiability (Gauss–Newton information at the optimum, unit-cube "
+              f"coordinates): condition number {ident['condition_number']:.3g}.", ""]
+    for c in ident["strong_correlations"]:
+        lines.append(f"* `{c['a']}` and `{c['b']}`: correlation {c['correlation']:+.2f}")
+    sloppy = ident["sloppiest_direction"]
+    lines.append(f"* sloppiest direction (eigenvalue {sloppy['eigenvalue']:.3g}): "
+                 + ", ".join(f"{k} {v:+.2f}" for k, v in sloppy["loadings"].items()))
+    return "\n".join(lines) + "\n"
+
+
+def read_parameter_file(path: str | Path, base: Parameters | None = None) -> Parameters:
+    """Read a ``[parameters]`` TOML file (as written by calibrate) over ``base``.
+
+    Raises:
+        InputError: missing file, malformed TOML, no ``[parameters]`` table, an
+            unknown name or a value outside its bounds.
+    """
+    path = Path(path)
+    doc = read_toml(path, "parameter file")
+    values = doc.get("parameters")
+    if not isinstance(values, dict) or not values:
+        raise InputError("no [parameters] table with values", source=str(path))
+    base = base or Parameters()
+    try:
+        return base.replace(**values)
+    except InputError as err:
+        raise InputError(str(err), source=str(path)) from None
+    except TypeError as err:
+        raise InputError(f"bad parameter value: {err}", source=str(path)) from None
