@@ -44,7 +44,7 @@ import pandas as pd
 
 import sim
 import sim.studies.run
-from sim.outputs.results import write_parquet_atomic
+from sim.outputs.files import write_parquet_atomic
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 

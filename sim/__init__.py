@@ -34,7 +34,7 @@ _EXPORTS: dict[str, str] = {
     "CountyModel": "sim.model.shell",
     "Results": "sim.outputs.results",
     "Batch": "sim.outputs.store",
-    "load_batch": "sim.outputs.store",
+    "load_batch": "sim.outputs.reader",
     "load_results": "sim.outputs.reader",
     "read_results": "sim.outputs.reader",
     "run": "sim.studies.run",
@@ -94,9 +94,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports
     from sim.model.region import Region, load_region
     from sim.model.scenario import Scenario, build_scenario, load_scenario
     from sim.model.shell import CountyAgent, CountyModel
-    from sim.outputs.reader import load_results, read_results
+    from sim.outputs.reader import load_batch, load_results, read_results
     from sim.outputs.results import Results
-    from sim.outputs.store import Batch, load_batch
+    from sim.outputs.store import Batch
     from sim.studies.batch.execute import BatchAborted, run_batch
     from sim.studies.batch.spec import BatchSpec, RunSpec, load_batch_spec, plan_batch
     from sim.studies.run import run

@@ -1,13 +1,13 @@
-"""Build batch-layout results folders from a few runs (the batch store contract).
+"""Batch results folders written by the real batch layer, for the readers' tests.
 
-``results/NAME/`` holds ``runs.parquet``, ``manifest.json`` and one directory per
-table with ``part-<run_id>.parquet`` files; replicate k of every scenario uses
-seed ``seed0 + k`` (common random numbers).
+``write_batch`` runs the scenarios with :func:`sim.run_batch` (serial), so the
+folder is exactly what ``countysim batch`` writes; ``failed=True`` adds the row
+of a failed run to ``runs.parquet`` (a failed run has no parts), as a batch whose
+run raised would have it.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -29,24 +29,14 @@ def lever_scenarios(baseline: sim.Scenario) -> list[sim.Scenario]:
 
 
 def write_batch(out: Path, scenarios: list[sim.Scenario], replicates: int, *,
-                seed0: int = 100, flows: bool = True, failed: bool = False) -> Path:
-    runs = []
-    for s in scenarios:
-        for k in range(replicates):
-            r = sim.run(s, seed=seed0 + k, replicate=k, record_flows=flows)
-            rid = r.manifest["run_id"]
-            for name in ("county_year", "region_year", "levers_year", "flows"):
-                table = getattr(r, name)
-                if table is None:
-                    continue
-                (out / name).mkdir(parents=True, exist_ok=True)
-                table.to_parquet(out / name / f"part-{rid}.parquet", index=False)
-            runs.append({"run_id": rid, "scenario": s.name, "replicate": k,
-                         "seed": seed0 + k, "status": "done", "error": None, "seconds": 0.1})
-    if failed:  # a failed run leaves a row in runs.parquet and no parts
-        runs.append({"run_id": "deadbeef0000", "scenario": scenarios[0].name,
-                     "replicate": replicates, "seed": 1, "status": "failed",
-                     "error": "boom", "seconds": 0.0})
-    pd.DataFrame(runs).to_parquet(out / "runs.parquet", index=False)
-    (out / "manifest.json").write_text(json.dumps({"name": out.name}), encoding="utf-8")
+                seed: int = 100, flows: bool = True, failed: bool = False) -> Path:
+    spec = sim.BatchSpec(scenarios=tuple(scenarios), name=out.name, seed=seed,
+                         replicates=replicates, flows=flows)
+    sim.run_batch(spec, out, executor="serial", progress=False)
+    if failed:
+        runs = pd.read_parquet(out / "runs.parquet")
+        row = runs.iloc[[0]].assign(run_id="deadbeef0000", replicate=replicates,
+                                    status="failed", error="boom", seconds=0.0)
+        pd.concat([runs, row], ignore_index=True).to_parquet(out / "runs.parquet",
+                                                             index=False)
     return out

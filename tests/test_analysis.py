@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 from batch_folder import lever_scenarios, write_batch
 
 import sim
+import sim.apps.cli
 from sim import analysis
 from sim.analysis import ResultsSet
 
@@ -254,7 +256,7 @@ def test_swept_parameters_pair_runs_too(batch, tmp_path):
     rs = analysis.read_results(batch)
     region = pd.concat([rs.region_year.assign(migration_rate=m) for m in (0.01, 0.02)],
                        ignore_index=True)
-    region["run_id"] = region["run_id"] + region["migration_rate"].astype(str)
+    region["run_id"] = region["run_id"].astype(str) + region["migration_rate"].astype(str)
     swept = ResultsSet(county_year=pd.DataFrame(), region_year=region)
     assert swept.parameter_columns == ["migration_rate"]
     d = analysis.paired_differences(swept, "gdp_bn_yuan", "baseline", scenarios=["industry"])
@@ -300,3 +302,37 @@ def test_key_numbers_and_latex_table(batch):
     assert r"rail\_link &" in tex and "industry &" in tex
     assert tex.count(r"\\") == 3 + 1 + 2  # three header rows, baseline, two scenarios
 
+
+
+def test_every_entry_point_reads_the_parts_as_the_truth(batch, tmp_path, capsys):
+    # A batch stopped after its runs wrote their parts but before runs.parquet was
+    # rewritten: runs.parquet still says "missing" for every run.
+    stale = tmp_path / "stale"
+    shutil.copytree(batch, stale)
+    runs = pd.read_parquet(stale / "runs.parquet")
+    runs["status"] = "missing"
+    runs.to_parquet(stale / "runs.parquet", index=False)
+    lazy = sim.load_batch(stale)
+    assert lazy.counts() == {"done": 9, "failed": 0, "missing": 1}
+    eager = sim.read_results(stale)
+    assert len(eager.runs) == 9 and set(eager.runs["run_id"]) == set(
+        lazy.runs.loc[lazy.runs["status"] == "done", "run_id"])
+    assert eager.region_year.equals(analysis.read_results(batch).region_year)
+    assert sim.analysis.read_results(stale).county_year.shape == eager.county_year.shape
+    # Without runs.parquet at all, the done runs are rebuilt from the parts.
+    (stale / "runs.parquet").unlink()
+    assert sim.load_batch(stale).counts() == {"done": 9, "failed": 0, "missing": 0}
+    assert len(sim.read_results(stale).runs) == 9
+    assert sim.apps.cli.main(["status", str(stale)]) == 0
+    assert "9 runs: 9 done" in capsys.readouterr().out
+
+
+def test_single_run_readers_name_the_reader_for_a_batch(batch, tmp_path):
+    with pytest.raises(sim.InputError, match="is a batch folder, not a single run's; read it "
+                       r"with sim.read_results \(every table\) or sim.load_batch"):
+        sim.load_results(batch)
+    one = sim.run(sim.Scenario(name="one", end_year=2021), deterministic=True)
+    folder = one.save(tmp_path / "one")
+    with pytest.raises(sim.InputError, match="single run's folder, not a batch"):
+        sim.load_batch(folder)
+    assert sim.load_results(folder).manifest["kind"] == "countysim run"

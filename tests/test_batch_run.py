@@ -26,8 +26,9 @@ from conftest import SCENARIOS
 import sim
 import sim.studies.batch.execute as execute
 from sim.apps.cli import main
-from sim.outputs.results import parquet_bytes, write_json_atomic
-from sim.outputs.store import RUN_COLUMNS, STATUSES, RunsTable, done_runs
+from sim.model.schema import RUN_COLUMNS
+from sim.outputs.files import parquet_bytes, write_json_atomic
+from sim.outputs.store import STATUSES, RunsTable, done_runs
 
 TABLES = ("county_year", "region_year", "levers_year", "flows")
 

@@ -263,6 +263,8 @@ def test_missing_and_malformed_batch_file(tmp_path, capsys):
 
 def test_status_of_a_folder_without_a_batch(tmp_path, capsys):
     assert one_line_error(capsys, ["status", str(tmp_path)]) == (
-        f"countysim: error: {tmp_path}: not a batch results folder (manifest.json missing)")
+        f"countysim: error: {tmp_path}: not a results folder: expected county_year.parquet (a "
+        "run), manifest.json with county_year/ (a batch), sensitivity.json (a sensitivity "
+        "analysis) or subfolders holding them")
     assert one_line_error(capsys, ["status", str(tmp_path / "nope")]) == (
         f"countysim: error: {tmp_path / 'nope'}: results folder not found")

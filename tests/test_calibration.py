@@ -16,7 +16,7 @@ from sim.studies.calibration.fit import calibrate, profile_intervals
 from sim.studies.calibration.objective import SearchSpace, residuals
 from sim.studies.calibration.observed import census_targets
 from sim.studies.calibration.split import held_out_groups, held_out_mask
-from sim.studies.calibration.validation_run import simulate, validation_scenario
+from sim.studies.calibration.validation_run import run_validation, validation_scenario
 from sim.studies.calibration.workflow import calibration_objective, split_text
 
 # --- targets and split ---------------------------------------------------------------
@@ -204,7 +204,7 @@ def test_rail_lines_open_in_their_real_years_in_the_validation_run():
 
 def test_residuals_are_zero_for_the_model_against_itself():
     targets = census_targets()
-    out = simulate(Parameters(), end_year=2012)
+    out = run_validation(Parameters(), end_year=2012)
     twin = targets.with_2020(targets.aggregate(out.population), targets.aggregate(out.urban),
                              targets.aggregate(out.gdp))
     res = residuals(out, twin, np.ones(targets.n, dtype=bool))
@@ -228,7 +228,7 @@ def test_calibration_recovers_known_parameters_on_a_synthetic_twin():
     truth = {"migration_rate": 0.08, "destination_size_weight": 0.6}
     base = Parameters()
     targets = census_targets()
-    out = simulate(base.replace(**truth), end_year=2014)
+    out = run_validation(base.replace(**truth), end_year=2014)
     twin = targets.with_2020(targets.aggregate(out.population), targets.aggregate(out.urban),
                              targets.aggregate(out.gdp))
     objective = calibration_objective(names=tuple(truth), targets=twin, base=base,

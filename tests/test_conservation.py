@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.model.recorder import FLOW_COLUMNS, POLICY_COLUMNS
+from sim.model.recorder import COLUMNS_FROM_FLOWS, COLUMNS_FROM_POLICY
 
 RTOL = 1e-9
 
@@ -57,7 +57,7 @@ def test_no_negative_stocks(run_fixture, request):
     later = numeric[cy["year"] > cy["year"].min()]
     assert np.isfinite(later).all().all()
     first = numeric[cy["year"] == cy["year"].min()]
-    flow_columns = [*FLOW_COLUMNS, *POLICY_COLUMNS, "net_migration"]
+    flow_columns = [*COLUMNS_FROM_FLOWS, *COLUMNS_FROM_POLICY, "net_migration"]
     assert first[flow_columns].isna().all().all()  # nothing flowed before the start
     assert np.isfinite(first.drop(columns=flow_columns)).all().all()
 

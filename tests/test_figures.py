@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 
@@ -323,7 +325,17 @@ def test_compare_needs_a_scenario_besides_the_baseline(results, tmp_path):
         write_comparison(results.select(["baseline"]), "baseline", tmp_path)
 
 
-def test_network_of_a_lever_scenario_needs_its_definition(results, capsys):
+def test_network_of_a_lever_scenario_needs_its_definition(results, capsys, tmp_path):
+    # A batch manifest defines its scenarios, so their networks can be drawn ...
     code, _, err = countysim(capsys, "plot", "network", results.source, "--scenario",
-                             "rail_link")
+                             "rail_link", "--out", str(tmp_path / "net"))
+    assert code == 0, err
+    # ... but without the definition a lever scenario's network cannot be rebuilt.
+    copy = tmp_path / "levers"
+    shutil.copytree(results.source, copy)
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["scenarios"]:
+        entry.pop("definition", None)
+    (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    code, _, err = countysim(capsys, "plot", "network", str(copy), "--scenario", "rail_link")
     assert code == 2 and "do not define scenario 'rail_link'" in err

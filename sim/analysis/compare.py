@@ -14,8 +14,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from sim.base.errors import InputError
-from sim.model.recorder import ID_COLUMNS
-from sim.model.schema import CONTRACT_COLUMNS
+from sim.model.schema import CONTRACT_COLUMNS, ID_COLUMNS
 from sim.outputs.reader import ResultsSet
 
 LEVELS = ("region", "county")

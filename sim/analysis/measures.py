@@ -1,4 +1,4 @@
-"""Indicators computed from county tables: inequality (DESIGN §7) and convergence.
+"""Indicators computed from county tables: inequality (docs/model.md §7) and convergence.
 
 The region-year table already carries these indicators for the whole region;
 :func:`region_indicators` recomputes them from any county-year table, so they

@@ -21,6 +21,7 @@ from sim.figures import style
 from sim.figures.charts import (
     beta_chart,
     fan_chart,
+    indicator_panels,
     lever_comparison,
     pilot_effect_chart,
     sigma_chart,
@@ -40,6 +41,7 @@ __all__ = [
     "discovery_chart",
     "fan_chart",
     "flow_map",
+    "indicator_panels",
     "indices_chart",
     "label_points",
     "lever_comparison",

@@ -10,13 +10,16 @@ Labels carry units from :mod:`sim.model.schema`; colours come from
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from sim import analysis
 from sim.analysis import as_results_set
@@ -253,3 +256,46 @@ def beta_chart(results: Any, *, scenarios: Sequence[str] | None = None,
     ax.set_xlabel(axis_label("beta"))
     ax.set_title(f"β-convergence, {start}–{end}" if title is None else title)
     return ax
+
+
+def indicator_panels(fig: Figure, results: Any, variables: Sequence[str], *,
+                     reference: str | None = None, difference: bool = False,
+                     years: tuple[int, int] | None = None,
+                     reference_label: str | None = None) -> list[Axes]:
+    """Small multiples of region indicators over the years, one fan chart per panel.
+
+    Args:
+        fig: the figure to fill (a grid of up to four columns).
+        results: the runs (see :func:`fan_chart`).
+        variables: region-year columns, one panel each.
+        reference: the reference scenario: drawn beside the others, or subtracted
+            from them if ``difference``.
+        difference: plot each scenario minus ``reference`` instead of levels.
+        years: x-axis limits (default: the recorded years).
+        reference_label: legend text of the reference (default: its name).
+
+    Returns:
+        The panels' Axes (one per variable).
+    """
+    ncols = min(len(variables), 4)
+    nrows = math.ceil(len(variables) / ncols)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, name in zip(axes, variables, strict=False):
+        fan_chart(results, name, ax=ax, legend=False,
+                  baseline=reference if difference else None)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+        if years is not None:
+            ax.set_xlim(*years)
+        ax.set_xlabel("")
+        meta = variable(name)
+        ax.set_ylabel(meta.diff_unit if difference else meta.unit)
+        if difference:
+            ax.set_title(f"Δ {meta.label} vs {reference}")
+    for ax in axes[len(variables):]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if not difference and reference_label:
+        labels = [reference_label if label == reference else label for label in labels]
+    fig.legend(handles, labels, loc="outside upper center", ncols=max(len(handles), 1),
+               frameon=False)
+    return list(axes[:len(variables)])

@@ -37,6 +37,8 @@ FONT_SIZE = 8.0  # pt: axis labels, legends
 SMALL_SIZE = 7.0  # pt: tick labels, map labels
 FORMATS = ("pdf", "svg", "png")
 DPI = 300
+#: Resolution of images meant for screens: the explorer, the validation report.
+SCREEN_DPI = 160
 
 #: Okabe & Ito (2008) colours, the standard colour-blind-safe qualitative set.
 OKABE_ITO = {
@@ -58,6 +60,8 @@ QUALITATIVE = (
 #: Line styles cycled once the colours run out, so no two scenarios look alike.
 LINESTYLES = ("-", "--", "-.", ":")
 BASELINE_COLOR = "#333333"
+#: Points that are context, not the subject (e.g. training groups in a validation plot).
+CONTEXT_COLOR = "#999999"
 #: Counties outside the simulated region, and values that are missing.
 OUTSIDE_COLOR = "#DADADA"
 MISSING_COLOR = "#BDBDBD"

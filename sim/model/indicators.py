@@ -1,4 +1,4 @@
-"""Regional balance indicators (DESIGN §7), pure functions over arrays.
+"""Regional balance indicators (docs/model.md §7), pure functions over arrays.
 
 All take GDP and population per county along the last axis, so a (years × N)
 array gives one value per year. Inequality is of GDP per capita across

@@ -94,7 +94,7 @@ class Parameters:
     capital_output_ratio: float = _p(
         3.0, "years", "initial capital stock K = ratio × GDP",
         (0.5, 10.0), (2.0, 4.0),
-        "DESIGN §4; Bai, Hsieh & Qian (2006) report K/Y ≈ 2.5–3 for China",
+        "design default (docs/model.md §3); Bai, Hsieh & Qian (2006) report K/Y ≈ 2.5–3 for China",
         "production")
     depreciation_rate: float = _p(
         0.06, "1/year", "δ, capital depreciation",
@@ -114,7 +114,7 @@ class Parameters:
     knowledge_spillover: float = _p(
         0.02, "1/year", "ψ, share of the (travel-time weighted) TFP gap to better "
         "neighbours closed per year", (0.0, 1.0), (0.0, 0.10),
-        "modelling assumption (DESIGN §5.9); calibrated", "production")
+        "modelling assumption (docs/model.md §5.9); calibrated", "production")
     primary_share_decline: float = _p(
         0.05, "1/year", "relative yearly decline of the primary sector's shares of value "
         "added and of population (structural change)", (0.0, 0.5), (0.0, 0.10),
@@ -124,8 +124,9 @@ class Parameters:
     land_per_urban_resident_km2: float = _p(
         1.0e-4, "km²/person", "λ, construction land needed per urban resident",
         (1e-5, 1e-3), (0.7e-4, 1.5e-4),
-        "DESIGN §4 (~1 km² per 10,000 urban residents); China's planning norm for urban "
-        "construction land is 85–115 m² per person (GB 50137-2011)", "land")
+        "design default (~1 km² per 10,000 urban residents, docs/model.md §3); China's "
+        "planning norm for urban construction land is 85–115 m² per person (GB 50137-2011)",
+        "land")
     initial_land_slack: float = _p(
         0.05, "1", "initial construction land above the need of the urban population",
         (0.0, 2.0), (0.0, 0.30), "modelling assumption", "land")
@@ -141,7 +142,7 @@ class Parameters:
         "land")
     land_constraint_elasticity: float = _p(
         0.3, "1", "η, output penalty exponent when urban land need exceeds the stock",
-        (0.0, 5.0), (0.0, 1.0), "modelling assumption (DESIGN §5.3 h(C, U))", "land")
+        (0.0, 5.0), (0.0, 1.0), "modelling assumption (docs/model.md §5.3, h(C, U))", "land")
     # --- migration -------------------------------------------------------------
     migration_rate: float = _p(
         0.05, "1/year", "μ, share of each county's residents who reconsider where to live",
@@ -255,25 +256,25 @@ class Parameters:
     # --- network -------------------------------------------------------------------
     road_circuity: float = _p(
         1.3, "1", "road distance over great-circle distance", (1.0, 3.0), (1.1, 1.6),
-        "DESIGN §3; Ballou et al. (2002) circuity factors ≈ 1.2–1.4", "network")
+        "design default (docs/model.md §2); Ballou et al. (2002) circuity factors ≈ 1.2–1.4", "network")
     expressway_speed_kmh: float = _p(
         90.0, "km/h", "average speed on expressway links", (10.0, 150.0), (70.0, 110.0),
-        "DESIGN §3", "network")
+        "modelling assumption: design default (docs/model.md §2)", "network")
     national_road_speed_kmh: float = _p(
         50.0, "km/h", "average speed on other road links", (5.0, 120.0), (35.0, 70.0),
-        "DESIGN §3", "network")
+        "modelling assumption: design default (docs/model.md §2)", "network")
     local_speed_kmh: float = _p(
         30.0, "km/h", "speed inside a county, for its internal travel time "
-        "0.4·sqrt(area)/speed", (5.0, 120.0), (20.0, 50.0), "DESIGN §3", "network")
+        "0.4·sqrt(area)/speed", (5.0, 120.0), (20.0, 50.0), "modelling assumption: design default (docs/model.md §2)", "network")
     rail_circuity: float = _p(
         1.2, "1", "rail distance over great-circle distance", (1.0, 3.0), (1.05, 1.4),
         "modelling assumption (HSR alignments are straighter than roads)", "network")
     rail_speed_factor: float = _p(
         0.7, "1", "average operating speed over design speed", (0.1, 1.0), (0.5, 0.9),
-        "DESIGN §3", "network")
+        "modelling assumption: design default (docs/model.md §2)", "network")
     station_access_h: float = _p(
         0.5, "h", "time to reach, wait at and leave stations, once per rail trip",
-        (0.0, 5.0), (0.2, 1.0), "DESIGN §3", "network")
+        (0.0, 5.0), (0.2, 1.0), "modelling assumption: design default (docs/model.md §2)", "network")
 
     def __post_init__(self) -> None:
         for spec in self.specs().values():

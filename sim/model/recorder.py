@@ -1,8 +1,8 @@
-"""Output buffers and the tidy tables built from them (DESIGN §7).
+"""Output buffers and the tidy tables built from them (docs/outputs.md).
 
 Each recorded year copies the state and flow arrays into preallocated
 (years × N) buffers; the tables are built once, at the end of the run.
-Column names are a contract that analysis, plots and batches rely on.
+Columns, their order and types are those of :mod:`sim.model.schema`.
 """
 
 from __future__ import annotations
@@ -17,17 +17,16 @@ import pandas as pd
 from sim.model import indicators
 from sim.model.core.production import BN
 from sim.model.core.state import Policy, State, YearFlows
-
-#: A table as its columns, by name: numpy arrays, pandas Categoricals (labels) or
-#: Series. ``pd.DataFrame(columns)`` makes the table; Parquet parts are written
-#: from the columns directly, without the DataFrame.
-Columns = dict[str, Any]
-
-#: Columns that identify a run, first in every table.
-ID_COLUMNS = ("run_id", "scenario", "replicate", "seed")
+from sim.model.schema import (
+    COUNTY_YEAR_COLUMNS,
+    FLOWS,
+    LEVERS_YEAR,
+    REGION_YEAR_COLUMNS,
+    Columns,
+)
 
 #: County-year columns copied from the state (column -> State attribute).
-STATE_COLUMNS = {
+COLUMNS_FROM_STATE = {
     "urban_population": "urban",
     "rural_population": "rural",
     "gdp_bn_yuan": "gdp",
@@ -43,7 +42,7 @@ STATE_COLUMNS = {
     "market_access": "market_access",
 }
 #: County-year columns copied from the year's flows (NaN in the start-year row).
-FLOW_COLUMNS = {
+COLUMNS_FROM_FLOWS = {
     "births": "births",
     "deaths": "deaths",
     "in_migration": "in_migration",
@@ -54,43 +53,12 @@ FLOW_COLUMNS = {
     "investment_out_bn_yuan": "investment_out",
 }
 #: County-year columns copied from the year's policy (lever bookkeeping).
-POLICY_COLUMNS = {
+COLUMNS_FROM_POLICY = {
     "fiscal_transfer_bn_yuan": "transfers_bn_yuan",
     "land_traded_km2": "land_traded_km2",
     "land_trade_value_bn_yuan": "land_trade_value_bn_yuan",
     "land_quota_transfer_km2": "land_transfer_km2",
 }
-
-COUNTY_YEAR_COLUMNS = (
-    "run_id", "scenario", "replicate", "seed", "year", "code", "name_en", "province",
-    "is_pilot", "population", "urban_population", "rural_population", "births", "deaths",
-    "in_migration", "out_migration", "net_migration", "roc_in_migration",
-    "roc_out_migration", "gdp_bn_yuan", "gdp_per_capita_yuan", "capital_bn_yuan",
-    "investment_in_bn_yuan", "investment_out_bn_yuan", "income_per_capita_yuan",
-    "urban_income_yuan", "rural_income_yuan", "tfp", "services", "amenity", "land_km2",
-    "governance", "market_access", "travel_time_to_core_h", "fiscal_transfer_bn_yuan",
-    "land_traded_km2", "land_trade_value_bn_yuan", "land_quota_transfer_km2", "active_levers",
-)
-REGION_YEAR_COLUMNS = (
-    "run_id", "scenario", "replicate", "seed", "year", "population", "births", "deaths",
-    "roc_net_migration", "gdp_bn_yuan", "gdp_per_capita_yuan", "urbanisation_rate",
-    "theil", "theil_within_province", "theil_between_province", "gini", "cv",
-    "core_share", "pilot_gap",
-)
-
-#: Levers-year columns and their types (also those of a run without active levers).
-LEVERS_YEAR_DTYPES = {
-    "run_id": "str", "scenario": "str", "replicate": "int64", "seed": "int64",
-    "year": "int64", "code": "int64", "lever_id": "str", "lever_type": "str",
-    "weight": "float64",
-}
-#: Flows columns and their types.
-FLOWS_DTYPES = {
-    "run_id": "str", "scenario": "str", "replicate": "int64", "seed": "int64",
-    "year": "int64", "origin": "int64", "destination": "int64", "migrants": "float64",
-    "investment_bn_yuan": "float64",
-}
-
 
 class Recorder:
     """Preallocated buffers for the recorded years of one run.
@@ -106,8 +74,9 @@ class Recorder:
                  record_flows: bool = False) -> None:
         self.years = list(years)
         shape = (len(self.years), n)
-        self.buffers = {name: np.full(shape, np.nan) for name in (
-            *STATE_COLUMNS, *FLOW_COLUMNS, *POLICY_COLUMNS, "travel_time_to_core_h")}
+        recorded = (*COLUMNS_FROM_STATE, *COLUMNS_FROM_FLOWS, *COLUMNS_FROM_POLICY,
+                    "travel_time_to_core_h")
+        self.buffers = {name: np.full(shape, np.nan) for name in recorded}
         self.lever_weights = np.zeros((len(self.years), len(lever_ids)))
         self.lever_ids = list(lever_ids)
         self.record_flows = record_flows
@@ -119,16 +88,16 @@ class Recorder:
         """Copy one year into the buffers (flows and policy are None at the start)."""
         t = self.row
         b = self.buffers
-        for col, attr in STATE_COLUMNS.items():
+        for col, attr in COLUMNS_FROM_STATE.items():
             b[col][t] = getattr(state, attr)
         b["travel_time_to_core_h"][t] = time_to_core
         if flows is not None:
-            for col, attr in FLOW_COLUMNS.items():
+            for col, attr in COLUMNS_FROM_FLOWS.items():
                 b[col][t] = getattr(flows, attr)
             if self.record_flows:
                 self.od.append((state.year, flows))
         if policy is not None:
-            for col, attr in POLICY_COLUMNS.items():
+            for col, attr in COLUMNS_FROM_POLICY.items():
                 b[col][t] = getattr(policy, attr)
         if lever_weights is not None:
             self.lever_weights[t] = lever_weights
@@ -178,10 +147,10 @@ class Recorder:
                     lever_masks: Sequence[np.ndarray]) -> Columns:
         """One row per (year, county, active lever) with the lever's intensity weight."""
         if not self.lever_ids:
-            return empty_columns(LEVERS_YEAR_DTYPES)
+            return empty_columns(LEVERS_YEAR.dtypes)
         t, j, i = np.nonzero(self._active(lever_masks))
         if len(t) == 0:
-            return empty_columns(LEVERS_YEAR_DTYPES)
+            return empty_columns(LEVERS_YEAR.dtypes)
         cols: dict[str, Any] = {key: _constant(value, len(t)) for key, value in ids.items()}
         cols.update({
             "year": np.asarray(self.years, dtype=np.int64)[t],
@@ -190,7 +159,7 @@ class Recorder:
             "lever_type": _labels(np.asarray(lever_types, dtype=object), j),
             "weight": self.lever_weights[t, j],
         })
-        return {name: cols[name] for name in LEVERS_YEAR_DTYPES}
+        return {name: cols[name] for name in LEVERS_YEAR.dtypes}
 
     def region_year(self, ids: dict, table: pd.DataFrame) -> Columns:
         """The region × year table (see :data:`REGION_YEAR_COLUMNS`), column by column."""
@@ -222,11 +191,11 @@ class Recorder:
                 "migrants": migrants[origin, dest], "investment_bn_yuan": invest[origin, dest],
             }))
         if not parts:
-            return pd.DataFrame(empty_columns(FLOWS_DTYPES))
+            return pd.DataFrame(empty_columns(FLOWS.dtypes))
         df = pd.concat(parts, ignore_index=True)
         for key, value in ids.items():
             df[key] = value
-        return df[list(FLOWS_DTYPES)]
+        return df[list(FLOWS.dtypes)]
 
 
 def empty_columns(dtypes: dict[str, str]) -> Columns:

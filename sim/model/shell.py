@@ -1,7 +1,7 @@
 """The Mesa shell: a model that owns the arrays, and one agent per county.
 
 :class:`CountyModel` holds the region, the network, the state arrays and the
-output buffers, and each year runs DESIGN §5: (1) infrastructure, (2–9) the
+output buffers, and each year runs the steps of docs/model.md §5: (1) infrastructure, (2–9) the
 vectorised core :func:`sim.model.core.advance`, (10) recording. Flows are computed
 for all counties at once because every county decides on the same year's
 incomes and travel times; a sequential per-agent update would make results

@@ -1,19 +1,25 @@
-"""Read any results folder into one set of tidy tables.
+"""The one way to read a results folder, with one rule for which runs are done.
 
-Three layouts are understood:
+Four layouts are understood (:func:`folder_kind`):
 
-* a **run folder** (``countysim run``, :meth:`sim.Results.save`):
+* a **run** folder (``countysim run``, :meth:`sim.Results.save`):
   ``county_year.parquet``, ``region_year.parquet``, … and ``manifest.json``;
-* a **batch folder** (``countysim batch``): ``runs.parquet``, ``manifest.json``
-  and the directories ``county_year/``, ``region_year/``, ``levers_year/`` and
-  optionally ``flows/``, each holding ``part-<run_id>.parquet`` files (plus one
-  column per swept parameter);
-* a **folder of such folders** (e.g. ``results/`` after several ``countysim run``
-  calls), read together.
+* a **batch** folder (``countysim batch``): ``manifest.json``, ``runs.parquet`` and
+  the folders ``county_year/``, ``region_year/``, ``levers_year/`` (and ``flows/``)
+  of ``part-<run_id>.parquet`` files, one column per swept parameter;
+* a **sensitivity** folder (``countysim sensitivity``): ``sensitivity.json`` and its
+  runs as a batch in ``batch/``;
+* a **collection**: a folder of such folders (e.g. ``results/``), read together.
+
+Which runs of a batch are done is decided in one place,
+:attr:`sim.outputs.store.Batch.runs`: a run is done when all its parts are on disk,
+whatever ``runs.parquet`` says. :func:`read_results` (every table, in memory),
+:func:`sim.load_batch` (lazy) and ``countysim status``/``compare``/``plot`` all go
+through it, so they agree on every folder. :func:`load_results` reads one run.
 
 Analysis functions take the tables of a :class:`ResultsSet` (tidy frames with
-``scenario`` and ``replicate`` columns), so they work on any of these and on
-runs made in memory (:meth:`ResultsSet.from_results`).
+``scenario`` and ``replicate`` columns), so they work on any layout and on runs
+made in memory (:meth:`ResultsSet.from_results`).
 """
 
 from __future__ import annotations
@@ -27,10 +33,11 @@ from typing import Any
 import pandas as pd
 
 from sim.base.errors import InputError
-from sim.model.schema import CONTRACT_COLUMNS, RUN_COLUMNS
-from sim.outputs.results import MANIFEST, Results, load_results
+from sim.model.schema import CONTRACT_COLUMNS, ID_COLUMNS, RUN_COLUMNS, RUN_TABLES
+from sim.outputs.results import MANIFEST, Results
+from sim.outputs.store import Batch
 
-TABLES = ("county_year", "region_year", "levers_year", "flows")
+TABLES = tuple(RUN_TABLES)
 
 
 @dataclass
@@ -122,36 +129,135 @@ def as_results_set(obj: ResultsSet | Results | Iterable[Results] | str | Path
     return ResultsSet.from_results(obj)
 
 
-def read_results(directory: str | Path) -> ResultsSet:
-    """Read a run folder, a batch folder, or a folder of either.
+#: Folder layouts :func:`folder_kind` tells apart.
+KINDS = ("run", "batch", "sensitivity", "collection")
+SENSITIVITY_MANIFEST = "sensitivity.json"
+#: The batch of a sensitivity folder.
+SENSITIVITY_BATCH = "batch"
+
+
+def folder_kind(directory: str | Path) -> str:
+    """Which layout a results folder has: one of :data:`KINDS`.
 
     Raises:
-        InputError: the folder is missing, holds none of the layouts, or has no
-            successful run.
+        InputError: the folder is missing or holds none of the layouts.
     """
     path = Path(directory)
     if not path.is_dir():
-        raise InputError("results folder not found", source=str(path))
-    if _is_run(path):
-        return _from_run(load_results(path), str(path))
-    if _is_batch(path):
-        return _read_batch(path)
-    children = sorted(p for p in path.iterdir() if p.is_dir() and (_is_run(p) or _is_batch(p)))
-    if not children:
-        raise InputError("not a results folder: expected county_year.parquet (a run), "
-                         "county_year/ (a batch) or subfolders holding either",
+        what = "is a file, not a folder" if path.exists() else "not found"
+        raise InputError(f"results folder {what}", source=str(path))
+    kind = _own_kind(path)
+    if kind is not None:
+        return kind
+    if any(_own_kind(p) is not None for p in _subfolders(path)):
+        return "collection"
+    raise InputError("not a results folder: expected county_year.parquet (a run), "
+                     "manifest.json with county_year/ (a batch), sensitivity.json (a "
+                     "sensitivity analysis) or subfolders holding them", source=str(path))
+
+
+def _own_kind(path: Path) -> str | None:
+    if (path / "county_year.parquet").is_file():
+        return "run"
+    if (path / SENSITIVITY_MANIFEST).is_file() and (path / SENSITIVITY_BATCH).is_dir():
+        return "sensitivity"
+    if (path / MANIFEST).is_file() and ((path / "county_year").is_dir()
+                                        or (path / "runs.parquet").is_file()):
+        return "batch"
+    return None
+
+
+def _subfolders(path: Path) -> list[Path]:
+    return sorted(p for p in path.iterdir() if p.is_dir())
+
+
+def batch_folder(directory: str | Path) -> Path:
+    """The batch store of a batch or sensitivity folder.
+
+    Raises:
+        InputError: the folder is a run or a collection, naming what reads it.
+    """
+    path = Path(directory)
+    kind = folder_kind(path)
+    if kind == "sensitivity":
+        return path / SENSITIVITY_BATCH
+    if kind == "run":
+        raise InputError("this is a single run's folder, not a batch; read it with "
+                         "sim.load_results or sim.read_results", source=str(path))
+    if kind == "collection":
+        raise InputError("this folder holds several results folders, not a batch; read them "
+                         "together with sim.read_results, or open one of them",
                          source=str(path))
-    parts = [_from_run(load_results(p), str(p)) if _is_run(p) else _read_batch(p)
-             for p in children]
+    return path
+
+
+def read_results(directory: str | Path) -> ResultsSet:
+    """Read a run, batch or sensitivity folder, or a folder of them, into one set.
+
+    Batches and sensitivity analyses contribute their done runs (see the module
+    docstring for the rule).
+
+    Raises:
+        InputError: the folder is missing, holds none of the layouts, or has no
+            done run.
+    """
+    path = Path(directory)
+    kind = folder_kind(path)
+    if kind == "run":
+        return _from_run(load_results(path), str(path))
+    if kind in ("batch", "sensitivity"):
+        return _read_batch(batch_folder(path), label=str(path))
+    parts = [read_results(p) for p in _subfolders(path) if _own_kind(p) is not None]
     return _combine(parts, source=str(path))
 
 
-def _is_run(path: Path) -> bool:
-    return (path / "county_year.parquet").is_file()
+def load_results(directory: str | Path) -> Results:
+    """Read one run's folder (written by :meth:`sim.Results.save` or ``countysim run``).
+
+    Raises:
+        InputError: the folder is missing, is a batch (use :func:`read_results` or
+            :func:`sim.load_batch`), or lacks a required file.
+    """
+    path = Path(directory)
+    kind = folder_kind(path)
+    if kind != "run":
+        reader = "sim.read_results (every table) or sim.load_batch (lazy)" \
+            if kind != "collection" else "sim.read_results"
+        raise InputError(f"this is a {kind} folder, not a single run's; read it with {reader}",
+                         source=str(path))
+    if not (path / "region_year.parquet").is_file():
+        raise InputError("not a run results folder: region_year.parquet missing (expected "
+                         "county_year.parquet, region_year.parquet and manifest.json)",
+                         source=str(path))
+    manifest = _read_json(path / MANIFEST) if (path / MANIFEST).is_file() else {}
+    optional = {n: pd.read_parquet(path / f"{n}.parquet")
+                for n in ("levers_year", "flows") if (path / f"{n}.parquet").is_file()}
+    return Results(
+        county_year=pd.read_parquet(path / "county_year.parquet"),
+        region_year=pd.read_parquet(path / "region_year.parquet"),
+        levers_year=optional.get("levers_year", pd.DataFrame()),
+        manifest=manifest,
+        flows=optional.get("flows"),
+    )
 
 
-def _is_batch(path: Path) -> bool:
-    return (path / "county_year").is_dir()
+def load_batch(directory: str | Path) -> Batch:
+    """Open a batch (or a sensitivity analysis's batch) lazily: nothing is read until asked.
+
+    Raises:
+        InputError: the folder does not exist or holds no batch.
+    """
+    return Batch(batch_folder(directory))
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise InputError(f"{path.name}: unreadable ({err})", source=str(path.parent)) from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path.name}: expected a JSON object", source=str(path.parent))
+    return data
 
 
 def _from_run(results: Results, source: str | None) -> ResultsSet:
@@ -160,33 +266,20 @@ def _from_run(results: Results, source: str | None) -> ResultsSet:
                       manifest=results.manifest, source=source)
 
 
-def _read_batch(path: Path) -> ResultsSet:
-    manifest = {}
-    if (path / MANIFEST).is_file():
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    runs = pd.read_parquet(path / "runs.parquet") if (path / "runs.parquet").is_file() else None
-    ok = None
-    if runs is not None and "status" in runs.columns:
-        ok = set(runs.loc[runs["status"] == "done", "run_id"])
-    tables: dict[str, pd.DataFrame | None] = {}
-    for name in TABLES:
-        folder = path / name
-        files = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
-        if ok is not None:
-            files = [f for f in files if f.stem.removeprefix("part-") in ok]
-        tables[name] = (pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-                        if files else None)
-    for name in ("county_year", "region_year"):
-        if tables[name] is None or tables[name].empty:
-            raise InputError(f"batch folder has no successful runs in {name}/ (expected "
-                             "part-<run_id>.parquet files)", source=str(path))
-    if runs is None:
-        runs = _runs_from_table(tables["region_year"])
-    elif ok is not None:
-        runs = runs[runs["run_id"].isin(ok)].reset_index(drop=True)
+def _read_batch(path: Path, label: str) -> ResultsSet:
+    batch = Batch(path)
+    runs = batch.runs
+    done = runs[runs["status"] == "done"].reset_index(drop=True)
+    if done.empty:
+        raise InputError(f"no done runs yet ({batch.counts(runs)['missing']} missing, "
+                         f"{batch.counts(runs)['failed']} failed); see countysim status "
+                         f"{path}", source=label)
+    ids = done["run_id"]
+    tables = {name: batch.read(name, run_ids=ids) if name in batch.tables else None
+              for name in TABLES}
     return ResultsSet(county_year=tables["county_year"], region_year=tables["region_year"],
                       levers_year=_or_empty(tables["levers_year"]), flows=tables["flows"],
-                      runs=runs, manifest=manifest, source=str(path))
+                      runs=done, manifest=batch.manifest, source=label)
 
 
 def _or_empty(table: pd.DataFrame | None) -> pd.DataFrame:
@@ -249,5 +342,5 @@ def _filtered(rs: ResultsSet, column: str, values: set) -> ResultsSet:
 
 def run_columns(table: pd.DataFrame) -> list[str]:
     """Columns that identify a run in a table: ids plus any swept parameters."""
-    ids = [c for c in ("run_id", "scenario", "replicate", "seed") if c in table.columns]
+    ids = [c for c in ID_COLUMNS if c in table.columns]
     return ids + [c for c in table.columns if c not in CONTRACT_COLUMNS]

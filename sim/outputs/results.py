@@ -2,29 +2,23 @@
 
 A results folder holds ``county_year.parquet``, ``region_year.parquet``,
 ``levers_year.parquet``, optionally ``flows.parquet``, and ``manifest.json``
-(scenario, parameters, seed, versions, git commit). Files are written to a
-temporary name and renamed, so a folder never holds half a table.
+(scenario, parameters, seed, versions, git commit); columns are those of
+:mod:`sim.model.schema`. Files are written atomically (:mod:`sim.outputs.files`);
+:func:`sim.outputs.reader.load_results` reads a folder back.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from sim.base.errors import InputError
-from sim.model.recorder import Columns
+from sim.model.schema import RUN_TABLES
+from sim.outputs.files import write_json_atomic, write_parquet_atomic
 
-TABLES = ("county_year", "region_year", "levers_year", "flows")
+TABLES = tuple(RUN_TABLES)
 MANIFEST = "manifest.json"
 
 
@@ -56,147 +50,3 @@ class Results:
                 write_parquet_atomic(table, out / f"{name}.parquet")
         write_json_atomic(self.manifest, out / MANIFEST)
         return out
-
-
-def write_parquet_atomic(table: pd.DataFrame | Columns, path: Path) -> None:
-    """Write a table to a temporary file next to ``path``, then rename it.
-
-    The table is a DataFrame or its columns (see :data:`sim.model.recorder.Columns`),
-    encoded in memory and written with one system call: batches write three
-    tables per run, and Arrow's own file writer, with many small writes, took
-    several times longer than the encoding. Text columns are dictionary-encoded
-    and numbers are not (run tables repeat names, rarely numbers). The index is
-    not written.
-    """
-    _write_atomic(parquet_bytes(table), path)
-
-
-def parquet_bytes(table: pd.DataFrame | Columns) -> memoryview:
-    """A table (DataFrame or columns) encoded as a Parquet file, in memory."""
-    if isinstance(table, pd.DataFrame):
-        if not all(_simple(t) for t in table.dtypes):
-            # Other types (objects, nullable numbers) need pandas' metadata to read back.
-            return _write(pa.Table.from_pandas(table, preserve_index=False))
-        table = dict(table.items())
-    if all(len(values) == 0 for values in table.values()):
-        # Every run without levers writes the same empty levers table.
-        key = tuple((str(name), str(values.dtype)) for name, values in table.items())
-        if key not in _EMPTY_PARQUET:
-            _EMPTY_PARQUET[key] = _write(_arrow_table(table))
-        return _EMPTY_PARQUET[key]
-    return _write(_arrow_table(table))
-
-
-def _simple(dtype: Any) -> bool:
-    """Types that read back from Parquet as themselves without pandas metadata."""
-    return isinstance(dtype, np.dtype | pd.CategoricalDtype | pd.StringDtype | pd.DatetimeTZDtype)
-
-
-_EMPTY_PARQUET: dict[tuple, memoryview] = {}
-
-
-def _arrow_table(columns: Columns) -> pa.Table:
-    # Column by column is faster than pa.Table.from_pandas (no pandas metadata is
-    # built); simple types still read back the same: categoricals as dictionaries,
-    # text as strings, numbers and times as themselves.
-    return pa.Table.from_arrays([_arrow_array(values) for values in columns.values()],
-                                names=[str(name) for name in columns])
-
-
-def _arrow_array(values: Any) -> pa.Array:
-    if isinstance(values, pd.Series):
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            values = values.array
-        elif isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiub":
-            values = values.to_numpy()
-    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
-        return pa.array(values)  # NaN stays NaN (not null), as numpy has it
-    if isinstance(values, pd.Categorical):
-        return pa.DictionaryArray.from_arrays(values.codes, _dictionary(values.dtype),
-                                              from_pandas=True)
-    return pa.Array.from_pandas(values)
-
-
-@lru_cache(maxsize=256)
-def _dictionary(dtype: pd.CategoricalDtype) -> pa.Array:
-    # The labels of a categorical type (run ids, names, lever ids) recur in every
-    # table of a run; their Arrow array is built once.
-    return pa.Array.from_pandas(dtype.categories)
-
-
-def _write(arrow: pa.Table) -> memoryview:
-    # Dictionary-encode labels only (categoricals and text); numbers rarely repeat,
-    # and trying to dictionary-encode them doubles the writing time. Min/max
-    # statistics, which let readers skip parts by a filter, are kept for labels
-    # and whole numbers (run ids, years, codes), the columns filters name.
-    labels = [f.name for f in arrow.schema
-              if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)
-              or pa.types.is_large_string(f.type)]
-    keys = labels + [f.name for f in arrow.schema if pa.types.is_integer(f.type)]
-    sink = pa.BufferOutputStream()
-    pq.write_table(arrow, sink, use_dictionary=labels or False,
-                   write_statistics=keys or False)
-    return memoryview(sink.getvalue())
-
-
-def write_text_atomic(text: str, path: Path) -> None:
-    """Write text to a temporary file next to ``path``, then rename it."""
-    _write_atomic(text.encode("utf-8"), path)
-
-
-def write_json_atomic(obj: Any, path: Path, *, indent: int = 2,
-                      allow_nan: bool = True) -> None:
-    """Write an object as JSON to a temporary file next to ``path``, then rename it.
-
-    The text is UTF-8 (not ASCII-escaped), indented, with one trailing newline.
-
-    Args:
-        obj: what :func:`json.dumps` accepts.
-        path: the file.
-        indent: spaces per nesting level.
-        allow_nan: write NaN and infinities as ``NaN``/``Infinity`` (not strict
-            JSON); if False they raise ValueError.
-    """
-    write_text_atomic(json.dumps(obj, indent=indent, ensure_ascii=False,
-                                 allow_nan=allow_nan) + "\n", path)
-
-
-def _write_atomic(data: bytes | memoryview, path: Path) -> None:
-    """Write bytes to a temporary file next to ``path``, then rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def load_results(directory: str | Path) -> Results:
-    """Read a results folder written by :meth:`Results.save` or ``countysim run``.
-
-    Raises:
-        InputError: the folder or one of its required files is missing.
-    """
-    path = Path(directory)
-    if not path.is_dir():
-        raise InputError("results folder not found", source=str(path))
-    missing = [f"{n}.parquet" for n in ("county_year", "region_year")
-               if not (path / f"{n}.parquet").is_file()]
-    if missing:
-        raise InputError(f"not a run results folder: {', '.join(missing)} missing (expected "
-                         "county_year.parquet, region_year.parquet and manifest.json)",
-                         source=str(path))
-    manifest = {}
-    if (path / MANIFEST).is_file():
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    optional = {n: pd.read_parquet(path / f"{n}.parquet")
-                for n in ("levers_year", "flows") if (path / f"{n}.parquet").is_file()}
-    return Results(
-        county_year=pd.read_parquet(path / "county_year.parquet"),
-        region_year=pd.read_parquet(path / "region_year.parquet"),
-        levers_year=optional.get("levers_year", pd.DataFrame()),
-        manifest=manifest,
-        flows=optional.get("flows"),
-    )

@@ -25,7 +25,7 @@ import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -34,19 +34,14 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from sim.base.errors import InputError
-from sim.outputs.results import MANIFEST, write_parquet_atomic
-from sim.studies.batch.spec import RunSpec
+from sim.model.schema import ROW_KEYS
+from sim.outputs.files import write_parquet_atomic
+from sim.outputs.results import MANIFEST
 
 RUNS = "runs.parquet"
 #: Columns of ``runs.parquet`` before the swept parameters.
-RUN_COLUMNS = ("run_id", "scenario", "replicate", "seed", "status", "error", "seconds",
-               "started")
 STATUSES = ("done", "failed", "missing")
 STATUS_DTYPE = pd.CategoricalDtype(STATUSES)
-#: Columns that identify a row within one run, by table (summaries group by them).
-ROW_KEYS = {"region_year": ("year",), "county_year": ("year", "code"),
-            "levers_year": ("year", "code", "lever_id"),
-            "flows": ("year", "origin", "destination")}
 #: Parts read at a time: Arrow keeps a part's metadata while its dataset lives.
 READ_GROUP = 500
 
@@ -118,6 +113,20 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
+class PlannedRun(Protocol):
+    """What the runs table reads of a planned run (a batch's ``RunSpec``)."""
+
+    run_id: str
+    scenario_name: str
+    replicate: int
+    seed: int
+
+    @property
+    def design_values(self) -> Mapping[str, float]:
+        """The run's values of the design columns."""
+        ...
+
+
 class RunsTable:
     """The runs table of a batch being run: one row per planned run, kept up to date.
 
@@ -132,7 +141,7 @@ class RunsTable:
             each).
     """
 
-    def __init__(self, plan: Sequence[RunSpec], sweep: Sequence[str]) -> None:
+    def __init__(self, plan: Sequence[PlannedRun], sweep: Sequence[str]) -> None:
         self.row = {r.run_id: i for i, r in enumerate(plan)}
         self.fixed: dict[str, Any] = {
             "run_id": pd.Series([r.run_id for r in plan], dtype="str"),
@@ -289,12 +298,33 @@ class Batch:
     @property
     def runs(self) -> pd.DataFrame:
         """One row per planned run: ids, seed, status, error, seconds, started, sweep."""
+        done = done_runs(self.path, self.tables)
         runs = read_runs(self.path)
-        if runs is None:
-            raise InputError("runs.parquet missing; the batch never started",
-                             source=str(self.path))
+        if runs is None:  # never written, or deleted: the done runs are in the parts
+            runs = self._runs_from_parts(done)
         # The parts are the truth: see reconcile.
-        return reconcile(runs, done_runs(self.path, self.tables))
+        return reconcile(runs, done)
+
+    def _runs_from_parts(self, done: Collection[str]) -> pd.DataFrame:
+        """A runs table of the done runs, rebuilt from their ``region_year`` parts."""
+        keys = ["run_id", "scenario", "replicate", "seed", *self.sweep]
+        table = self.tables[0]
+        files = [str(part_path(self.path, table, rid)) for rid in sorted(done)]
+        if files:
+            ids = (ds.dataset(files, format="parquet").to_table(columns=keys).to_pandas()
+                   .drop_duplicates("run_id").reset_index(drop=True))
+        else:
+            ids = pd.DataFrame({k: pd.Series(dtype="float64") for k in keys})
+        for name in ("run_id", "scenario"):
+            ids[name] = ids[name].astype("str")
+        return pd.DataFrame({
+            **{k: ids[k] for k in ("run_id", "scenario", "replicate", "seed")},
+            "status": pd.Categorical(["done"] * len(ids), categories=STATUSES),
+            "error": pd.Series([None] * len(ids), dtype="str"),
+            "seconds": np.full(len(ids), np.nan),
+            "started": pd.Series(pd.NaT, index=ids.index, dtype="datetime64[us, UTC]"),
+            **{k: ids[k].to_numpy(dtype=np.float64) for k in self.sweep},
+        })
 
     def counts(self, runs: pd.DataFrame | None = None) -> dict[str, int]:
         """Number of runs by status (done, failed, missing).
@@ -452,12 +482,3 @@ class Batch:
 
 def _quantile_name(q: float) -> str:
     return "q" + f"{100 * q:g}".replace(".", "_")
-
-
-def load_batch(path: str | Path) -> Batch:
-    """Open a batch results folder written by :func:`sim.run_batch` or ``countysim batch``.
-
-    Raises:
-        InputError: the folder does not exist or holds no batch.
-    """
-    return Batch(path)

@@ -71,6 +71,7 @@ def results_of(model: CountyModel, started: datetime | None = None) -> Results:
     scenario = model.sim_scenario
     started = started or datetime.now(UTC)
     manifest = {
+        "kind": "countysim run",
         "run_id": model.run_id,
         "scenario": scenario.name,
         "scenario_file": scenario.source,

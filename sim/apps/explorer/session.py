@@ -43,7 +43,8 @@ from sim.model.reference import REPO_SCENARIOS, attribute_docs, field_limits
 from sim.model.scenario import Scenario, load_scenario
 from sim.model.selection import KEYWORDS, TargetSpec
 from sim.model.shell import CountyModel
-from sim.outputs.results import Results, write_text_atomic
+from sim.outputs.files import write_text_atomic
+from sim.outputs.results import Results
 from sim.studies.run import results_of, run
 
 #: Environment variable naming the folder of scenario files the explorer offers.

@@ -17,16 +17,13 @@ from collections.abc import Sequence
 import cachetools
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from sim import figures
 from sim.apps.explorer.session import Snapshot
 from sim.base.errors import InputError
 from sim.figures import style
-from sim.model.recorder import COUNTY_YEAR_COLUMNS, REGION_YEAR_COLUMNS
 from sim.model.scenario import Scenario
-from sim.model.schema import VARIABLES, axis_label
-from sim.model.schema import variable as variable_meta
+from sim.model.schema import COUNTY_YEAR_COLUMNS, REGION_YEAR_COLUMNS, VARIABLES, axis_label
 
 #: County-year columns a map can show, with their labels and units.
 COUNTY_VARIABLES = {name: axis_label(name) for name in VARIABLES
@@ -37,7 +34,7 @@ REGION_VARIABLES = {name: axis_label(name) for name in VARIABLES
 DEFAULT_MAP_VARIABLE = "gdp_per_capita_yuan"
 DEFAULT_INDICATORS = ("gdp_bn_yuan", "gdp_per_capita_yuan", "urbanisation_rate", "theil")
 #: Resolution of the images (journal-sized figures, sharp on screen).
-DPI = 170
+DPI = style.SCREEN_DPI
 
 _DRAW = threading.RLock()
 #: Network images by (scenario digest, year); read and written under ``_DRAW``.
@@ -124,29 +121,14 @@ def indicators_figure(snap: Snapshot, variables: Sequence[str], *,
         raise InputError("choose at least one indicator")
     for name in variables:
         _check(name, REGION_VARIABLES, "indicator")
-    ncols = min(len(variables), 4)
-    nrows = math.ceil(len(variables) / ncols)
     with _DRAW, style.paper_style():
+        ncols = min(len(variables), 4)
+        nrows = math.ceil(len(variables) / ncols)
         fig = new_figure(2.3 * ncols + 0.3, 1.9 * nrows + 0.3)
-        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-        for ax, name in zip(axes, variables, strict=False):
-            figures.fan_chart(snap.comparison, name, ax=ax, legend=False,
-                            baseline=snap.reference_name if difference else None)
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
-            ax.set_xlim(snap.scenario.start_year, snap.scenario.end_year)
-            ax.set_xlabel("")
-            meta = variable_meta(name)
-            ax.set_ylabel(meta.diff_unit if difference else meta.unit)
-            if difference:
-                ax.set_title(f"Δ {meta.label} vs {snap.reference_name}")
-        for ax in axes[len(variables):]:
-            ax.set_visible(False)
-        handles, labels = axes[0].get_legend_handles_labels()
-        if not difference:
-            labels = [f"{label} (no levers)" if label == "baseline" else label
-                      for label in labels]
-        fig.legend(handles, labels, loc="outside upper center", ncols=len(handles),
-                   frameon=False)
+        figures.indicator_panels(fig, snap.comparison, variables,
+                                 reference=snap.reference_name, difference=difference,
+                                 years=(snap.scenario.start_year, snap.scenario.end_year),
+                                 reference_label=f"{snap.reference_name} (no levers)")
     return fig
 
 

@@ -1,4 +1,4 @@
-"""Births, deaths and urbanisation (DESIGN §5 steps 7–8)."""
+"""Births, deaths and urbanisation (docs/model.md §5.7–5.8)."""
 
 from __future__ import annotations
 

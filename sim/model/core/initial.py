@@ -1,4 +1,4 @@
-"""The state at the census year, from data and parameters (DESIGN §4)."""
+"""The state at the census year, from data and parameters (docs/model.md §3)."""
 
 from __future__ import annotations
 

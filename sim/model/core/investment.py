@@ -1,4 +1,4 @@
-"""Investment exchange between counties and with ROC (DESIGN §5 step 6).
+"""Investment exchange between counties and with ROC (docs/model.md §5.6).
 
 As for migration, totals need only matrix–vector products; the OD matrix is
 built only for recorded flows.

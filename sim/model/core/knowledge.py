@@ -1,4 +1,4 @@
-"""Productivity growth and knowledge diffusion (DESIGN §5 step 9)."""
+"""Productivity growth and knowledge diffusion (docs/model.md §5.9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Construction land: its initial stock and yearly growth (DESIGN §4, §5.9)."""
+"""Construction land: its initial stock and yearly growth (docs/model.md §3, §5.9)."""
 
 from __future__ import annotations
 

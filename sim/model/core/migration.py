@@ -1,4 +1,4 @@
-"""Population exchange between counties and with ROC (DESIGN §5 step 5).
+"""Population exchange between counties and with ROC (docs/model.md §5.5).
 
 Choice probabilities are p_ij = K_ij e_j / (K e)_i with K the migration
 kernel (distance decay and stay bonus) and e_j = exp(u_j). Totals per county

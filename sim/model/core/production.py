@@ -1,4 +1,4 @@
-"""Market access, output and incomes (DESIGN §5 steps 2–4)."""
+"""Market access, output and incomes (docs/model.md §5.2–5.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One simulated year: DESIGN §5 steps 2–9 in their fixed order.
+"""One simulated year: docs/model.md §5, steps 2–9 in their fixed order.
 
 Step 1 (infrastructure) and step 10 (collect) belong to the Mesa shell, which
 owns the network and the output buffers.

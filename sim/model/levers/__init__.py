@@ -1,4 +1,4 @@
-"""The nine reform levers of the pilot programme (DESIGN §6), one module each.
+"""The nine reform levers of the pilot programme (docs/model.md §11), one module each.
 
 :data:`LEVER_TYPES` maps the ``type`` of a ``[[levers]]`` entry to its class;
 :data:`AnyLever` is the validated union used by scenario files.

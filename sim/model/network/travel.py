@@ -18,7 +18,7 @@ may pass through counties outside the simulated region):
 
 Travel time τ between counties is the shortest path (``scipy.sparse.csgraph``),
 recomputed only in years when the set of edges or their times change. The
-internal time of a county is 0.4·sqrt(area)/local speed (DESIGN §3).
+internal time of a county is 0.4·sqrt(area)/local speed (docs/model.md §2).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@
 See docs/batches.md.
 """
 
-from sim.outputs.store import Batch, load_batch
+from sim.outputs.reader import load_batch
+from sim.outputs.store import Batch
 from sim.studies.batch.execute import BatchAborted, run_batch
 from sim.studies.batch.spec import BatchSpec, RunSpec, load_batch_spec, plan_batch, run_seed
 

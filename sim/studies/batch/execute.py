@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 
 from sim.base.errors import InputError
-from sim.model.recorder import ID_COLUMNS
+from sim.model.schema import ID_COLUMNS
+from sim.outputs.files import write_json_atomic, write_parquet_atomic
 from sim.outputs.provenance import git_commit, versions
-from sim.outputs.results import MANIFEST, write_json_atomic, write_parquet_atomic
+from sim.outputs.results import MANIFEST
 from sim.outputs.store import (
     ROW_KEYS,
     Batch,

@@ -34,21 +34,20 @@ import numpy as np
 from sim.base.errors import InputError
 from sim.base.tomlfile import read_toml
 from sim.model.parameters import Parameters
-from sim.model.recorder import COUNTY_YEAR_COLUMNS, LEVERS_YEAR_DTYPES, REGION_YEAR_COLUMNS
 from sim.model.runid import make_run_id
 from sim.model.scenario import Scenario, load_scenario
+from sim.model.schema import RUN_TABLES
 from sim.studies.batch import points
 
 #: Run tables a batch can write (``flows`` is switched on separately).
-TABLES = ("county_year", "region_year", "levers_year")
+TABLES = ("county_year", "region_year", "levers_year")  # flows: output.flows = true
 
 #: Fields of a batch file, as documented in docs/batches.md.
 BATCH_FIELDS = ("name", "description", "scenarios", "seed", "replicates", "deterministic",
                 "common_random_numbers", "sweep", "output")
 OUTPUT_FIELDS = ("tables", "flows", "columns")
 #: Columns of each run table (for ``output.columns``).
-TABLE_COLUMNS = {"county_year": COUNTY_YEAR_COLUMNS, "region_year": REGION_YEAR_COLUMNS,
-                 "levers_year": tuple(LEVERS_YEAR_DTYPES)}
+TABLE_COLUMNS = {name: RUN_TABLES[name].names for name in TABLES}
 
 _RANGE_HELP = ("write 'lo:hi:n' (n evenly spaced values from lo to hi, n a whole number "
                "≥ 2, e.g. '0.02:0.1:5') or a list of numbers")

@@ -1,4 +1,4 @@
-"""Calibration and validation against the 2010→2020 census (DESIGN §8).
+"""Calibration and validation against the 2010→2020 census (docs/validation/README.md).
 
 The model starts from the 2010 census state, opens the rail lines of 2010–2020
 in their real years, runs to 2020 and is compared with the 2020 census per

@@ -1,4 +1,4 @@
-"""The three baselines the model must beat (DESIGN §8), as pure functions.
+"""The three baselines the model must beat (docs/validation/README.md), as pure functions.
 
 * **persistence**: every unit grows at its province's observed 2010→2020 rate
   (population and urban population separately). It is handed the provincial

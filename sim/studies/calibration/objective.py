@@ -30,7 +30,7 @@ import numpy as np
 from sim.base.errors import InputError
 from sim.model.parameters import Parameters, parameter_hint
 from sim.studies.calibration.observed import Targets
-from sim.studies.calibration.validation_run import END_YEAR, Outcome, simulate
+from sim.studies.calibration.validation_run import END_YEAR, EndState, run_validation
 
 COMPONENTS = ("population", "urban", "gdp")
 EPSILON = 1e-12
@@ -38,7 +38,7 @@ EPSILON = 1e-12
 FAILED = 1e9
 
 
-def residuals(outcome: Outcome, targets: Targets, mask: np.ndarray) -> dict[str, np.ndarray]:
+def residuals(outcome: EndState, targets: Targets, mask: np.ndarray) -> dict[str, np.ndarray]:
     """Prediction errors per component over the groups in ``mask``."""
     g = targets.groups
     pop = targets.aggregate(outcome.population)[mask]
@@ -141,7 +141,7 @@ class Objective:
     def residuals_at(self, params: Parameters) -> dict[str, np.ndarray]:
         """The prediction errors per component (:func:`residuals`) of a full parameter set."""
         with np.errstate(all="ignore"):
-            return residuals(simulate(params, self.region, self.end_year), self.targets,
+            return residuals(run_validation(params, self.region, self.end_year), self.targets,
                              self.mask)
 
     def evaluate_parameters(self, params: Parameters) -> Evaluation:

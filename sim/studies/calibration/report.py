@@ -16,17 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import TwoSlopeNorm
+import pandas as pd
 from matplotlib.figure import Figure
 
 import sim
 from sim.base import sources
 from sim.base.errors import InputError
+from sim.figures import style, validation
 from sim.model.network import Network
 from sim.model.parameters import Parameters
 from sim.model.region import load_region
-from sim.outputs.results import write_json_atomic, write_text_atomic
+from sim.outputs.files import write_json_atomic, write_text_atomic
 from sim.studies.calibration import baselines, metrics
 from sim.studies.calibration.observed import Targets, census_targets
 from sim.studies.calibration.split import held_out_mask
@@ -294,91 +296,60 @@ FIGURES = {
 
 
 def _save(fig: Figure, path: Path) -> None:
-    fig.savefig(path, dpi=110, metadata={"Software": None})
-
-
-def _scatter(ax, observed: np.ndarray, predicted: np.ndarray, held: np.ndarray,
-             margin: float, xlabel: str, ylabel: str, title: str) -> None:
-    """Observed vs predicted, training grey, held-out red, with the 1:1 line."""
-    ax.axhline(0, c="0.85", lw=0.8)
-    ax.axvline(0, c="0.85", lw=0.8)
-    ax.scatter(observed[~held], predicted[~held], c="0.6", s=14, label="training")
-    ax.scatter(observed[held], predicted[held], c="C3", s=20, marker="D", label="held-out")
-    lim = (min(observed.min(), predicted.min()) - margin,
-           max(observed.max(), predicted.max()) + margin)
-    ax.plot(lim, lim, "k-", lw=0.8)
-    ax.set(xlim=lim, ylim=lim, xlabel=xlabel, ylabel=ylabel, title=title)
-    ax.legend(loc="upper left")
+    style.save_figure(fig, path, formats=("png",), dpi=style.SCREEN_DPI)
+    plt.close(fig)
 
 
 def draw_figures(out: Path, targets: Targets, preds: dict[str, Prediction]) -> None:
-    """Write the PNG figures of :data:`FIGURES` into ``out``."""
+    """Write the PNG figures of :data:`FIGURES` into ``out`` (drawn by sim.figures.validation)."""
     g = targets.groups
     held = held_out_mask(g.index.to_numpy())
     p10, p20 = g["pop_2010"].to_numpy(), g["pop_2020"].to_numpy()
+    with style.paper_style():
+        fig, axes = style.figure("double", 3.4, ncols=2, layout="constrained")
+        for ax, key in zip(axes, ("model", "gravity"), strict=True):
+            validation.observed_vs_predicted(
+                p20 / 1e3, preds[key].population / 1e3, held, log=True, ax=ax,
+                xlabel="observed 2020 population (thousand)",
+                ylabel="predicted 2020 population (thousand)", title=PREDICTORS[key])
+        _save(fig, out / "scatter_population.png")
 
-    fig = Figure(figsize=(10, 4.8), layout="constrained")
-    for ax, key in zip(fig.subplots(1, 2), ("model", "gravity"), strict=True):
-        pred = preds[key].population
-        for mask, label, style in ((~held, "training", dict(c="0.6", s=14)),
-                                   (held, "held-out", dict(c="C3", s=20, marker="D"))):
-            ax.scatter(p20[mask] / 1e3, pred[mask] / 1e3, label=label, **style)
-        lo, hi = 0.8 * min(p20.min(), pred.min()) / 1e3, 1.2 * max(p20.max(), pred.max()) / 1e3
-        ax.plot([lo, hi], [lo, hi], "k-", lw=0.8)
-        ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi),
-               xlabel="observed 2020 population (thousand)",
-               ylabel="predicted 2020 population (thousand)", title=PREDICTORS[key])
-        ax.legend(loc="upper left")
-    _save(fig, out / "scatter_population.png")
+        fig, axes = style.figure("double", 3.4, ncols=2, layout="constrained")
+        for ax, key in zip(axes, ("model", "gravity"), strict=True):
+            validation.observed_vs_predicted(
+                np.log(p20 / p10), np.log(preds[key].population / p10), held, ax=ax,
+                xlabel="observed ln(P2020 / P2010)", ylabel="predicted ln(P2020 / P2010)",
+                title=PREDICTORS[key])
+        _save(fig, out / "scatter_growth.png")
 
-    fig = Figure(figsize=(10, 4.8), layout="constrained")
-    for ax, key in zip(fig.subplots(1, 2), ("model", "gravity"), strict=True):
-        _scatter(ax, np.log(p20 / p10), np.log(preds[key].population / p10), held, 0.05,
-                 "observed ln(P2020 / P2010)", "predicted ln(P2020 / P2010)", PREDICTORS[key])
-    _save(fig, out / "scatter_growth.png")
+        counties = sources.counties().set_index("code")["cmp_group"]
+        residual = pd.Series(np.log(preds["model"].population / p20), index=g.index)
+        held_groups = set(g.index[held])
+        fig, ax = style.figure("double", 5.2, layout="constrained")
+        validation.residual_map(counties.map(residual).dropna(),
+                                [c for c, grp in counties.items() if grp in held_groups],
+                                ax=ax)
+        _save(fig, out / "residual_map.png")
 
-    _residual_map(out / "residual_map.png", g, preds["model"].population, held)
+        fig, ax = style.figure("single", 3.3, layout="constrained")
+        s10 = 100 * g["urban_2010"].to_numpy() / p10
+        validation.observed_vs_predicted(
+            100 * g["urban_2020"].to_numpy() / p20 - s10,
+            100 * preds["model"].urban / preds["model"].population - s10, held, ax=ax,
+            xlabel="observed change of urban share (pp)", ylabel="predicted change (pp)",
+            title="urban share 2010→2020, model")
+        _save(fig, out / "scatter_urban.png")
 
-    fig = Figure(figsize=(5.5, 5), layout="constrained")
-    s10 = 100 * g["urban_2010"].to_numpy() / p10
-    _scatter(fig.subplots(), 100 * g["urban_2020"].to_numpy() / p20 - s10,
-             100 * preds["model"].urban / preds["model"].population - s10, held, 1.0,
-             "observed change of urban share (pp)", "predicted change (pp)",
-             "urban share 2010→2020, model")
-    _save(fig, out / "scatter_urban.png")
-
-    fig = Figure(figsize=(5.5, 5), layout="constrained")
-    ok = g["gdp_comparable"].to_numpy()
-    y10, y20, yp = (g["gdp_2010"].to_numpy()[ok], g["gdp_2020"].to_numpy()[ok],
-                    preds["model"].gdp[ok])
-    base = np.log(y10 / y10.sum())
-    _scatter(fig.subplots(), np.log(y20 / y20.sum()) - base, np.log(yp / yp.sum()) - base,
-             held[ok], 0.05, "observed log growth of GDP share", "predicted",
-             "GDP shares 2010→2020, model")
-    _save(fig, out / "scatter_gdp.png")
-
-
-def _residual_map(path: Path, g, predicted: np.ndarray, held: np.ndarray) -> None:
-    residual = np.log(predicted / g["pop_2020"].to_numpy())
-    fig = Figure(figsize=(9, 7.5), layout="constrained")
-    ax = fig.subplots()
-    for feature in sources.prefectures_geojson()["features"]:
-        geom = feature["geometry"]
-        polygons = geom["coordinates"] if geom["type"] == "MultiPolygon" else [
-            geom["coordinates"]]
-        for polygon in polygons:
-            ring = np.asarray(polygon[0])
-            ax.plot(ring[:, 0], ring[:, 1], c="0.75", lw=0.5)
-    limit = float(np.abs(residual).max())
-    size = 8 + 60 * np.sqrt(g["pop_2010"].to_numpy() / g["pop_2010"].max())
-    points = ax.scatter(g["lon"], g["lat"], c=residual, s=size, cmap="RdBu_r",
-                        norm=TwoSlopeNorm(0.0, -limit, limit),
-                        edgecolors=np.where(held, "k", "none"), linewidths=0.8)
-    fig.colorbar(points, ax=ax, shrink=0.7,
-                 label="ln(predicted / observed 2020 population)")
-    ax.set(xlabel="longitude", ylabel="latitude", aspect=1 / np.cos(np.radians(30)),
-           title="Residuals of the model (black edge: held-out; size: 2010 population)")
-    _save(fig, path)
+        fig, ax = style.figure("single", 3.3, layout="constrained")
+        ok = g["gdp_comparable"].to_numpy()
+        y10, y20, yp = (g["gdp_2010"].to_numpy()[ok], g["gdp_2020"].to_numpy()[ok],
+                        preds["model"].gdp[ok])
+        base = np.log(y10 / y10.sum())
+        validation.observed_vs_predicted(
+            np.log(y20 / y20.sum()) - base, np.log(yp / yp.sum()) - base, held[ok], ax=ax,
+            xlabel="observed log growth of GDP share", ylabel="predicted",
+            title="GDP shares 2010→2020, model")
+        _save(fig, out / "scatter_gdp.png")
 
 
 # --------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 A 2010 start year initialises from the 2010 census and opens every rail line
 of ``rail_lines.csv`` in its real opening year (planned lines never), so the
-scenario needs no levers. Calibration calls :func:`simulate` thousands of
+scenario needs no levers. Calibration calls :func:`run_validation` thousands of
 times; it runs the model deterministically (expected flows) and keeps only the
 end-year arrays.
 """
@@ -34,7 +34,7 @@ def validation_scenario(region: str = "sichuan_chongqing", end_year: int = END_Y
 
 
 @dataclass(frozen=True, eq=False)
-class Outcome:
+class EndState:
     """End-year values per unit (model order) of one deterministic run.
 
     Attributes:
@@ -47,11 +47,11 @@ class Outcome:
     gdp: np.ndarray
 
 
-def simulate(params: Parameters, region: str = "sichuan_chongqing",
-             end_year: int = END_YEAR) -> Outcome:
+def run_validation(params: Parameters, region: str = "sichuan_chongqing",
+                   end_year: int = END_YEAR) -> EndState:
     """Run the validation scenario deterministically with ``params``."""
     model = CountyModel(validation_scenario(region, end_year), deterministic=True,
                         parameters=params)
     model.run_model()
     s = model.state
-    return Outcome(population=s.population, urban=s.urban.copy(), gdp=s.gdp.copy())
+    return EndState(population=s.population, urban=s.urban.copy(), gdp=s.gdp.copy())

@@ -28,8 +28,8 @@ import pandas as pd
 from sim.base.errors import InputError
 from sim.base.tomlfile import read_toml
 from sim.model.parameters import Parameters
+from sim.outputs.files import write_json_atomic, write_text_atomic
 from sim.outputs.provenance import git_commit, versions
-from sim.outputs.results import write_json_atomic, write_text_atomic
 from sim.studies.calibration import fit
 from sim.studies.calibration.objective import COMPONENTS, Objective, SearchSpace
 from sim.studies.calibration.observed import Targets, census_targets

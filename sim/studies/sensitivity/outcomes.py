@@ -25,14 +25,10 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.base.errors import InputError
-from sim.model.recorder import (
-    COUNTY_YEAR_COLUMNS,
-    FLOW_COLUMNS,
-    POLICY_COLUMNS,
-    REGION_YEAR_COLUMNS,
-)
+from sim.model.recorder import COLUMNS_FROM_FLOWS, COLUMNS_FROM_POLICY
 from sim.model.region import census_year_for, load_region
 from sim.model.scenario import Scenario
+from sim.model.schema import COUNTY_YEAR_COLUMNS, REGION_YEAR_COLUMNS
 from sim.model.selection import TargetSpec
 from sim.studies.batch.spec import _check_fields
 
@@ -54,7 +50,7 @@ OUTCOME_FIELDS = ("name", "variable", "year", "counties", "aggregate", "effect")
 #: Columns empty (NaN) in the start year's row: the year's flows, the lever bookkeeping
 #: of its policy, and what the recorder derives from them (in the region table,
 #: ``births`` and ``deaths`` are the flows' sums).
-FLOW_VARIABLES = frozenset({*FLOW_COLUMNS, *POLICY_COLUMNS, "net_migration",
+FLOW_VARIABLES = frozenset({*COLUMNS_FROM_FLOWS, *COLUMNS_FROM_POLICY, "net_migration",
                             "roc_net_migration"})
 
 

@@ -28,8 +28,8 @@ import pandas as pd
 
 from sim.figures import sensitivity as plots
 from sim.figures import style
+from sim.outputs.files import write_json_atomic
 from sim.outputs.provenance import git_commit, versions
-from sim.outputs.results import write_json_atomic
 from sim.studies.sensitivity.analyze import CONVERGENCE_INDICES, Indices
 from sim.studies.sensitivity.discovery import DiscoveryResult, interest, summary
 from sim.studies.sensitivity.plan import SensitivityPlan
