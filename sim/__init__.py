@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim import _compat
-
-__version__ = "0.2.0"
+from sim.base.version import __version__ as __version__
 
 #: Public name → the module that defines it.
 _EXPORTS: dict[str, str] = {

@@ -104,5 +104,7 @@ _FINDER = _Finder()
 
 def install() -> None:
     """Make the old paths importable (idempotent)."""
+    # First in line: a submodule of a moved package (``sim.core.step``) would otherwise
+    # be found by the path finder under the package's new folder and loaded twice.
     if _FINDER not in sys.meta_path:
-        sys.meta_path.append(_FINDER)
+        sys.meta_path.insert(0, _FINDER)

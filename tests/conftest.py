@@ -32,9 +32,9 @@ def record_runs(monkeypatch):
     """Patch the batch executor's ``execute_run`` to record the ids of the runs it
     executes; with ``interrupt_after=k``, the (k+1)-th run raises KeyboardInterrupt
     (a Ctrl-C in the middle of a batch). Returns the list of recorded ids."""
-    from sim.studies.batch import execute
+    from sim.studies.batch import worker
 
-    real = execute.execute_run  # the original: this fixture is the only one patching it
+    real = worker.execute_run  # the original: this fixture is the only one patching it
 
     def patch(interrupt_after: int | None = None) -> list[str]:
         calls: list[str] = []
@@ -45,7 +45,7 @@ def record_runs(monkeypatch):
             calls.append(spec.run_id)
             return real(spec, out, tables)
 
-        monkeypatch.setattr(execute, "execute_run", execute_run)
+        monkeypatch.setattr(worker, "execute_run", execute_run)
         return calls
 
     return patch

@@ -25,6 +25,8 @@ from conftest import SCENARIOS
 
 import sim
 import sim.studies.batch.execute as execute
+import sim.studies.batch.pools as pools
+import sim.studies.batch.worker as worker
 from sim.apps.cli import main
 from sim.model.schema import RUN_COLUMNS
 from sim.outputs.files import parquet_bytes, write_json_atomic
@@ -147,7 +149,7 @@ def test_serial_two_processes_and_dask_give_identical_tables(serial, spec, tmp_p
 def test_a_failing_run_is_recorded_and_the_others_complete(spec, serial, tmp_path,
                                                            monkeypatch, capsys):
     target = sim.plan_batch(spec)[6]
-    real_run = execute.simulate
+    real_run = worker.simulate
 
     def simulate(scenario, **kw):
         if scenario.name == target.scenario_name and kw["seed"] == target.seed \
@@ -155,7 +157,7 @@ def test_a_failing_run_is_recorded_and_the_others_complete(spec, serial, tmp_pat
             raise RuntimeError("boom\nin two lines")
         return real_run(scenario, **kw)
 
-    monkeypatch.setattr(execute, "simulate", simulate)
+    monkeypatch.setattr(worker, "simulate", simulate)
     out = tmp_path / "failing"
     batch = sim.run_batch(spec, out, executor="serial", progress=True)
     assert "8/8" in capsys.readouterr().err  # the progress bar
@@ -173,7 +175,7 @@ def test_a_failing_run_is_recorded_and_the_others_complete(spec, serial, tmp_pat
     assert f"{target.run_id} b replicate {target.replicate} migration_rate=0.06: " \
            "RuntimeError: boom in two lines" in shown
 
-    monkeypatch.setattr(execute, "simulate", real_run)
+    monkeypatch.setattr(worker, "simulate", real_run)
     before = part_stamps(out, set(runs.index) - {target.run_id})
     resumed = sim.run_batch(spec, out, executor="serial", resume=True, progress=False)
     assert resumed.session["ran"] == 1
@@ -275,7 +277,7 @@ def test_ctrl_c_before_the_store_exists(spec, tmp_path, monkeypatch, capsys):
     def interrupted(*args, **kw):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(execute, "_make_pool", interrupted)
+    monkeypatch.setattr(execute, "make_pool", interrupted)
     batch_file = tmp_path / "b.toml"
     batch_file.write_text(f'scenarios = ["{spec.scenarios[0].source}"]\nseed = 1\n')
     out = tmp_path / "never"
@@ -358,16 +360,16 @@ def test_dask_worker_count_is_asked_at_most_once_a_second(monkeypatch):
             asked.append(1)
             return {"w1": 1, "w2": 1}
 
-    pool = execute._DaskPool.__new__(execute._DaskPool)
+    pool = pools.DaskPool.__new__(pools.DaskPool)
     pool.client, pool._workers = Client(), None
     assert [pool.workers for _ in range(5)] == [2] * 5
     assert len(asked) == 1
-    pool._workers = (pool._workers[0] - 2 * execute.WORKERS_EVERY_S, 2)
+    pool._workers = (pool._workers[0] - 2 * pools.WORKERS_EVERY_S, 2)
     assert pool.workers == 2 and len(asked) == 2
 
 
 def test_fixed_chunks_do_not_ask_for_the_worker_count(spec):
-    class Pool(execute._Pool):
+    class Pool(pools.Pool):
         @property
         def workers(self):
             raise AssertionError("asked for the worker count")
@@ -446,13 +448,13 @@ def test_dask_tasks_are_impure_with_distinct_keys(spec):
         def submit(self, fn, *args, **kw):
             submitted.append((fn, args, kw))
 
-    pool = execute._DaskPool.__new__(execute._DaskPool)
+    pool = pools.DaskPool.__new__(pools.DaskPool)
     pool.client = RecordingClient()
     chunk = sim.plan_batch(spec)[:2]
     pool.submit(chunk, "out", ("region_year",))
     pool.submit(chunk, "out", ("region_year",))
     (fn1, args1, kw1), (fn2, args2, kw2) = submitted
-    assert fn1 is fn2 is execute.run_chunk and args1 == args2
+    assert fn1 is fn2 is worker.run_chunk and args1 == args2
     assert kw1["pure"] is False and kw2["pure"] is False
     assert kw1["key"] != kw2["key"]
 
@@ -467,14 +469,14 @@ def test_analysis_reads_a_real_batch_store(serial, tmp_path, spec, monkeypatch):
     assert len(rs.region_year) == 8 * 3
     assert "migration_rate" in rs.parameter_columns
 
-    real_run = execute.simulate
+    real_run = worker.simulate
 
     def simulate(scenario, **kw):  # replicate 0 of scenario a fails, at both parameter points
         if scenario.name == "a" and kw["replicate"] == 0:
             raise RuntimeError("boom")
         return real_run(scenario, **kw)
 
-    monkeypatch.setattr(execute, "simulate", simulate)
+    monkeypatch.setattr(worker, "simulate", simulate)
     failing = sim.run_batch(spec, tmp_path / "f", executor="serial", progress=False)
     assert failing.counts() == {"done": 6, "failed": 2, "missing": 0}
     rs = analysis.read_results(failing.path)

@@ -14,7 +14,8 @@ from conftest import SCENARIOS
 
 import sim
 from sim.apps.cli import main
-from sim.studies.batch.spec import run_seed, sweep_values
+from sim.studies.batch.fields import sweep_values
+from sim.studies.batch.spec import run_seed
 
 BATCHES = SCENARIOS / "batches"
 

@@ -12,7 +12,7 @@ from sim.model import reference as docgen
 def test_generated_page_is_up_to_date(name):
     committed = (ROOT / "docs" / name).read_text(encoding="utf-8")
     assert committed == docgen.PAGES[name](), (
-        f"docs/{name} is stale: run `python -m sim.model.reference docs/` and commit it")
+        f"docs/{name} is stale: run `countysim docs` and commit it")
 
 
 def test_every_parameter_and_lever_field_is_documented():

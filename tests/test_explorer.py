@@ -12,8 +12,7 @@ from conftest import SCENARIOS
 
 import sim
 from sim.apps.cli import main
-from sim.apps.explorer.session import (
-    Session,
+from sim.apps.explorer.forms import (
     lever_dict,
     lever_fields,
     lever_form,
@@ -21,6 +20,7 @@ from sim.apps.explorer.session import (
     parse_targets,
     targets_text,
 )
+from sim.apps.explorer.session import Session
 from sim.base.errors import InputError
 from sim.model.levers import LEVER_TYPES
 

@@ -256,7 +256,8 @@ class Parameters:
     # --- network -------------------------------------------------------------------
     road_circuity: float = _p(
         1.3, "1", "road distance over great-circle distance", (1.0, 3.0), (1.1, 1.6),
-        "design default (docs/model.md §2); Ballou et al. (2002) circuity factors ≈ 1.2–1.4", "network")
+        "design default (docs/model.md §2); Ballou et al. (2002) circuity factors ≈ 1.2–1.4",
+        "network")
     expressway_speed_kmh: float = _p(
         90.0, "km/h", "average speed on expressway links", (10.0, 150.0), (70.0, 110.0),
         "modelling assumption: design default (docs/model.md §2)", "network")
@@ -265,7 +266,8 @@ class Parameters:
         "modelling assumption: design default (docs/model.md §2)", "network")
     local_speed_kmh: float = _p(
         30.0, "km/h", "speed inside a county, for its internal travel time "
-        "0.4·sqrt(area)/speed", (5.0, 120.0), (20.0, 50.0), "modelling assumption: design default (docs/model.md §2)", "network")
+        "0.4·sqrt(area)/speed", (5.0, 120.0), (20.0, 50.0),
+        "modelling assumption: design default (docs/model.md §2)", "network")
     rail_circuity: float = _p(
         1.2, "1", "rail distance over great-circle distance", (1.0, 3.0), (1.05, 1.4),
         "modelling assumption (HSR alignments are straighter than roads)", "network")
@@ -274,7 +276,8 @@ class Parameters:
         "modelling assumption: design default (docs/model.md §2)", "network")
     station_access_h: float = _p(
         0.5, "h", "time to reach, wait at and leave stations, once per rail trip",
-        (0.0, 5.0), (0.2, 1.0), "modelling assumption: design default (docs/model.md §2)", "network")
+        (0.0, 5.0), (0.2, 1.0), "modelling assumption: design default (docs/model.md §2)",
+        "network")
 
     def __post_init__(self) -> None:
         for spec in self.specs().values():

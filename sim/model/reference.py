@@ -1,6 +1,6 @@
-"""Generate the reference pages ``docs/parameters.md`` and ``docs/levers.md`` from code.
+"""Reference pages generated from the code: parameters, levers and output tables.
 
-    python -m sim.model.reference docs/
+    countysim docs          # or: python -m sim.model.reference docs/
 
 The pages are committed; a test checks they match the code, so documented
 units, defaults and ranges cannot drift from the ones the model uses.
@@ -18,6 +18,7 @@ from sim.base import sources
 from sim.model.levers import LEVER_TYPES
 from sim.model.levers.base import Lever
 from sim.model.parameters import Parameters
+from sim.model.schema import DERIVED, TABLES
 
 GROUP_TITLES = {
     "production": "Production and growth", "land": "Construction land",
@@ -31,7 +32,7 @@ def parameters_page() -> str:
     lines = [
         "# Parameters",
         "",
-        "Generated from `sim/parameters.py` by `python -m sim.model.reference docs/`; do not edit.",
+        "Generated from `sim/model/parameters.py` by `countysim docs`; do not edit.",
         "",
         "*Bounds* are hard limits (values outside are rejected); the *plausible range* is",
         "what calibration and sensitivity analysis search. Defaults are the literature",
@@ -106,7 +107,7 @@ def levers_page() -> str:
     lines = [
         "# Reform levers",
         "",
-        "Generated from `sim/levers/` by `python -m sim.model.reference docs/`; do not edit.",
+        "Generated from `sim/model/levers/` by `countysim docs`; do not edit.",
         "The narrative (how levers compose, ramps, attribution) is in `docs/model.md` §11.",
         "",
         "Every lever has `id`, `type`, `description`, `targets` (see `docs/scenarios.md`),",
@@ -168,7 +169,42 @@ def _example(lever_type: str) -> str:
     return text[text.index("[[levers]]"):].strip() if "[[levers]]" in text else ""
 
 
-PAGES = {"parameters.md": parameters_page, "levers.md": levers_page}
+def outputs_page() -> str:
+    """Markdown tables of every output table's columns (from :mod:`sim.model.schema`)."""
+    lines = [
+        "# Output tables",
+        "",
+        "Generated from `sim/model/schema.py` by `countysim docs`; do not edit.",
+        "",
+        "A run folder holds `<table>.parquet` for each run table and `manifest.json`; a",
+        "batch folder holds `<table>/part-<run_id>.parquet` per run, `runs.parquet` and",
+        "`manifest.json`, and adds one column per swept parameter or design factor to every",
+        "table (see docs/batches.md). Read any of them with `sim.read_results` (docs/figures.md).",
+        "Money is in bn yuan at census-year prices; *display* is how figures and tables show",
+        "a column (stored value × scale, in the display unit).",
+    ]
+    for table in TABLES.values():
+        keys = ", ".join(f"`{k}`" for k in table.keys) or "—"
+        lines += ["", f"## `{table.name}`", "", f"{table.doc[0].upper()}{table.doc[1:]}; "
+                  f"row keys within a run: {keys}.", "",
+                  "| column | type | meaning | display |", "|---|---|---|---|"]
+        for c in table.columns:
+            lines.append(f"| `{c.name}` | {c.dtype} | {c.doc} | {_display(c)} |")
+    lines += ["", "## Measures computed by `sim.analysis`", "",
+              "| measure | meaning | display |", "|---|---|---|"]
+    lines += [f"| `{c.name}` | {c.doc} | {_display(c)} |" for c in DERIVED]
+    return "\n".join(lines) + "\n"
+
+
+def _display(column) -> str:
+    if not column.unit:
+        return ""
+    scale = "" if column.scale == 1 else f" (×{column.scale:g})"
+    return f"{column.unit}{scale}"
+
+
+PAGES = {"parameters.md": parameters_page, "levers.md": levers_page,
+         "outputs.md": outputs_page}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,7 @@ from sim.base.errors import InputError
 
 #: Subcommand modules, in the order ``countysim --help`` lists them.
 COMMANDS = ("run", "check", "batch", "status", "sensitivity", "compare", "plot",
-            "calibrate", "validate", "explore")
+            "calibrate", "validate", "explore", "docs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from sim import __version__
+    from sim.base.version import __version__
 
     return f"countysim {__version__}"
 

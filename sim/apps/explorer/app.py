@@ -28,18 +28,16 @@ import solara
 import solara.lab
 
 from sim.apps.explorer import views
-from sim.apps.explorer.session import (
+from sim.apps.explorer.forms import (
     COMMON_FIELDS,
-    REGIONS,
-    SCENARIOS_ENV,
     LeverField,
-    Session,
     blank_lever_form,
     lever_fields,
     lever_form,
     lever_from_form,
     targets_text,
 )
+from sim.apps.explorer.session import REGIONS, SCENARIOS_ENV, Session
 from sim.base.errors import InputError
 from sim.model.levers import LEVER_TYPES
 from sim.model.network import line_names

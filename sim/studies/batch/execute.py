@@ -15,14 +15,8 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
-import logging
-import multiprocessing
-import os
-import signal
 import sys
 import time
-import traceback
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -32,260 +26,34 @@ from typing import Any
 import numpy as np
 
 from sim.base.errors import InputError
-from sim.model.schema import ID_COLUMNS
-from sim.outputs.files import write_json_atomic, write_parquet_atomic
+from sim.outputs.files import write_json_atomic
 from sim.outputs.provenance import git_commit, versions
 from sim.outputs.results import MANIFEST
 from sim.outputs.store import (
-    ROW_KEYS,
     Batch,
     RunsTable,
     done_runs,
-    part_path,
     read_manifest,
     read_runs,
-    remove_parts,
     remove_temporaries,
 )
+from sim.studies.batch.pools import Pool, SerialPool, make_pool
 from sim.studies.batch.spec import BatchSpec, RunSpec, SpecLike, as_batch_spec, plan_batch
-from sim.studies.run import simulate
 
-#: Executors by name (an Executor instance or a dask Client also works).
-EXECUTORS = ("serial", "processes", "dask")
-#: Thread pools of numerical libraries, limited to one thread in local workers: a
-#: worker is one process per core, and 2 workers with 2 BLAS threads each on 2
-#: cores ran 2–3× slower per run. (Dask's nannies set the same for their workers.)
-ONE_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 #: Seconds of work a chunk aims at once run times are known.
 CHUNK_SECONDS = 1.0
 #: Seconds between rewrites of runs.parquet while a batch runs.
 RUNS_EVERY_S = 2.0
-#: Seconds a Dask cluster's count of worker threads is reused before asking again.
-WORKERS_EVERY_S = 1.0
 
 
 class BatchAborted(RuntimeError):
     """The batch stopped early because a worker died; ``--resume`` finishes it."""
 
 
-# -- workers ---------------------------------------------------------------------------
 
 
-def run_chunk(runs: Sequence[RunSpec], out: str, tables: Sequence[str]) -> list[dict]:
-    """Run a chunk of runs, writing their parts; return one status record per run.
-
-    This is the function workers execute; it must stay importable and picklable.
-    """
-    return [execute_run(r, Path(out), tables) for r in runs]
 
 
-def execute_run(spec: RunSpec, out: Path, tables: Sequence[str]) -> dict[str, Any]:
-    """Run one planned run and write its parts; record a failure instead of raising.
-
-    Args:
-        spec: the planned run.
-        out: the batch results folder.
-        tables: the tables to write (each as ``<table>/part-<run_id>.parquet``).
-
-    Returns:
-        ``run_id``, ``status`` (``done`` or ``failed``), ``error`` (one line, or
-        None), ``seconds`` and ``started`` (ISO time, UTC).
-    """
-    started = datetime.now(UTC)
-    t0 = time.perf_counter()
-    try:
-        model = simulate(spec.scenario, seed=spec.seed, deterministic=spec.deterministic,
-                         replicate=spec.replicate, parameters=spec.parameters or None,
-                         record_flows=spec.record_flows)
-        if model.run_id != spec.run_id:
-            raise RuntimeError(f"run id {model.run_id} differs from the planned {spec.run_id}")
-        for table in tables:
-            # Parts are written from the tables' columns: building DataFrames only
-            # to encode them again cost as much as the encoding.
-            columns = (dict(model.flows().items()) if table == "flows"
-                       else model.table_columns(table))
-            if table in spec.keep:
-                wanted = {*ID_COLUMNS, *ROW_KEYS[table], *spec.keep[table]}
-                columns = {c: v for c, v in columns.items() if c in wanted}
-            rows = len(next(iter(columns.values())))
-            for name, value in spec.design_values.items():
-                columns[name] = np.full(rows, float(value))
-            write_parquet_atomic(columns, part_path(out, table, spec.run_id))
-        status, error = "done", None
-    except Exception as err:  # a failed run is recorded and the batch goes on
-        remove_parts(out, tables, spec.run_id)
-        status, error = "failed", describe_error(err)
-    return {"run_id": spec.run_id, "status": status, "error": error,
-            "seconds": time.perf_counter() - t0,
-            "started": started.isoformat(timespec="milliseconds")}
-
-
-def describe_error(err: BaseException) -> str:
-    """One line: the exception type, its message and where it was raised."""
-    message = " ".join(str(err).split()) or "(no message)"
-    frames = traceback.extract_tb(err.__traceback__)
-    where = ""
-    if frames:
-        path = Path(frames[-1].filename)
-        parts = path.parts
-        last = len(parts) - 1 - parts[::-1].index("sim") if "sim" in parts else None
-        shown = str(Path(*parts[last:])) if last is not None else path.name
-        where = f" (at {shown}:{frames[-1].lineno})"
-    return f"{type(err).__name__}: {message}{where}"
-
-
-def _ignore_sigint() -> None:
-    # Ctrl-C reaches the whole process group; only the parent should act on it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-# -- pools -----------------------------------------------------------------------------
-
-
-class _Pool:
-    """What the batch loop needs of an executor."""
-
-    workers: int = 1
-    label: str = "serial"
-
-    def submit(self, chunk: list[RunSpec], out: str, tables: Sequence[str]) -> Any:
-        raise NotImplementedError
-
-    def wait(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
-        raise NotImplementedError
-
-    def close(self, pending: set[Any]) -> None:
-        """Cancel what has not started and release what this pool created."""
-
-
-class _SerialPool(_Pool):
-    """Runs each chunk in this process, at submission."""
-
-    def submit(self, chunk: list[RunSpec], out: str, tables: Sequence[str]) -> cf.Future:
-        future: cf.Future = cf.Future()
-        future.set_result(run_chunk(chunk, out, tables))
-        return future
-
-    def wait(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
-        return set(futures), set()
-
-
-class _FuturesPool(_Pool):
-    """A ``concurrent.futures`` executor: our own spawn process pool, or the caller's."""
-
-    def __init__(self, executor: cf.Executor | None, workers: int | None) -> None:
-        self.owned = executor is None
-        self.env_set: list[str] = []
-        if executor is None:
-            self.workers = workers or os.cpu_count() or 1
-            # Spawned workers copy this environment when they start (on first use).
-            self.env_set = [k for k in ONE_THREAD_ENV if k not in os.environ]
-            os.environ.update(dict.fromkeys(self.env_set, "1"))
-            executor = cf.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_ignore_sigint)
-            self.label = f"{self.workers} local processes"
-        else:
-            self.workers = workers or getattr(executor, "_max_workers", None) or 1
-            self.label = type(executor).__name__
-        self.executor = executor
-
-    def submit(self, chunk: list[RunSpec], out: str, tables: Sequence[str]) -> cf.Future:
-        return self.executor.submit(run_chunk, chunk, out, tables)
-
-    def wait(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
-        done, pending = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
-        return set(done), set(pending)
-
-    def close(self, pending: set[Any]) -> None:
-        for f in pending:
-            f.cancel()
-        if self.owned:  # waits for the chunks already running (workers ignore Ctrl-C)
-            self.executor.shutdown(wait=True, cancel_futures=True)
-        for key in self.env_set:
-            os.environ.pop(key, None)
-
-
-class _DaskPool(_Pool):
-    """A Dask distributed client: given, at a scheduler address, or on a LocalCluster."""
-
-    def __init__(self, client: Any = None, scheduler: str | None = None,
-                 workers: int | None = None) -> None:
-        try:
-            import distributed
-        except ImportError:
-            raise InputError("the Dask executor needs Dask distributed; install it with "
-                             "pip install 'countysim[cluster]'") from None
-        self.distributed = distributed
-        self.cluster = None
-        self.owned = client is None
-        if client is None and scheduler:
-            try:
-                client = distributed.Client(scheduler, timeout="20s")
-            except (OSError, TimeoutError) as err:
-                raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({err})",
-                                 source="--scheduler") from None
-            self.label = f"Dask at {scheduler}"
-        elif client is None:
-            n = workers or os.cpu_count() or 1
-            self.cluster = distributed.LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR)
-            client = distributed.Client(self.cluster)
-            self.label = f"Dask LocalCluster of {n}"
-        else:
-            self.label = "Dask client"
-        self.client = client
-        self._workers: tuple[float, int] | None = None
-
-    @property
-    def workers(self) -> int:
-        """Worker threads in the cluster (workers may join and leave while it runs).
-
-        Asking costs a round trip to the scheduler, so the count is reused for
-        :data:`WORKERS_EVERY_S`.
-        """
-        now = time.monotonic()
-        if self._workers is None or now - self._workers[0] > WORKERS_EVERY_S:
-            self._workers = (now, max(1, sum(self.client.nthreads().values())))
-        return self._workers[1]
-
-    def submit(self, chunk: list[RunSpec], out: str, tables: Sequence[str]) -> Any:
-        # Runs are not pure functions of their arguments in Dask's sense (they write
-        # files), and equal chunks must never be merged: a distinct key each time.
-        return self.client.submit(run_chunk, chunk, out, tables, pure=False,
-                                  key=f"countysim-chunk-{uuid.uuid4().hex}")
-
-    def wait(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
-        result = self.distributed.wait(list(futures), return_when="FIRST_COMPLETED")
-        return set(result.done), set(result.not_done)
-
-    def close(self, pending: set[Any]) -> None:
-        if pending:
-            self.client.cancel(list(pending))
-        if self.owned:
-            self.client.close()
-            if self.cluster is not None:
-                self.cluster.close()
-
-
-def _make_pool(executor: Any, workers: int | None, scheduler: str | None) -> _Pool:
-    if scheduler is not None and executor not in ("dask", None):
-        raise InputError(f"a scheduler address needs the dask executor, not {executor!r}")
-    if executor is None:
-        executor = "dask" if scheduler else "processes"
-    if executor == "serial":
-        return _SerialPool()
-    if executor == "processes":
-        return _FuturesPool(None, workers)
-    if executor == "dask":
-        return _DaskPool(scheduler=scheduler, workers=workers)
-    if isinstance(executor, cf.Executor):
-        return _FuturesPool(executor, workers)
-    if type(executor).__module__.startswith("distributed"):
-        return _DaskPool(client=executor)
-    raise InputError(f"unknown executor {executor!r}; allowed: {', '.join(EXECUTORS)}, a "
-                     "concurrent.futures.Executor or a dask.distributed.Client")
 
 
 # -- the batch loop --------------------------------------------------------------------
@@ -342,7 +110,7 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
     todo = [r for r in plan if r.run_id not in done]
     # The executor before the store: a missing Dask or an unreachable scheduler
     # must not leave a half-made results folder behind.
-    pool = _make_pool(executor, workers, scheduler) if todo else _SerialPool()
+    pool = make_pool(executor, workers, scheduler) if todo else SerialPool()
     session["executor"] = pool.label
     try:
         if manifest is None:
@@ -384,7 +152,7 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
     pending: set[Any] = set()
     finished = False
     try:
-        if isinstance(pool, _SerialPool):
+        if isinstance(pool, SerialPool):
             chunk_size = 1  # no dispatch to amortise; an interrupt loses nothing
         chunks = _chunks(todo, pool, chunk_size, recent)
         _drive(pool, chunks, str(out.resolve()), tables, pending, on_records)
@@ -416,11 +184,11 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
     return batch
 
 
-def _drive(pool: _Pool, chunks: Iterator[list[RunSpec]], out: str, tables: Sequence[str],
+def _drive(pool: Pool, chunks: Iterator[list[RunSpec]], out: str, tables: Sequence[str],
            pending: set[Any], on_records: Callable[[list[dict]], None]) -> None:
     """Keep about two chunks per worker in flight until every chunk is back."""
     def fill() -> None:
-        window = 1 if isinstance(pool, _SerialPool) else 2 * pool.workers
+        window = 1 if isinstance(pool, SerialPool) else 2 * pool.workers
         while len(pending) < window:
             chunk = next(chunks, None)
             if chunk is None:
@@ -449,7 +217,7 @@ def _collect_finished(pending: set[Any], on_records: Callable[[list[dict]], None
             pending.discard(future)
 
 
-def _chunks(todo: list[RunSpec], pool: _Pool, chunk_size: int | None,
+def _chunks(todo: list[RunSpec], pool: Pool, chunk_size: int | None,
             recent: deque[float]) -> Iterator[list[RunSpec]]:
     """Yield chunks of runs, sized from the run times measured so far.
 

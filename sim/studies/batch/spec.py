@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
-import itertools
 import json
 import math
 import os
@@ -38,6 +37,14 @@ from sim.model.runid import make_run_id
 from sim.model.scenario import Scenario, load_scenario
 from sim.model.schema import RUN_TABLES
 from sim.studies.batch import points
+from sim.studies.batch.fields import (
+    as_sequence,
+    check_fields,
+    check_type,
+    check_whole,
+    full_factorial,
+    sweep_values,
+)
 
 #: Run tables a batch can write (``flows`` is switched on separately).
 TABLES = ("county_year", "region_year", "levers_year")  # flows: output.flows = true
@@ -48,9 +55,6 @@ BATCH_FIELDS = ("name", "description", "scenarios", "seed", "replicates", "deter
 OUTPUT_FIELDS = ("tables", "flows", "columns")
 #: Columns of each run table (for ``output.columns``).
 TABLE_COLUMNS = {name: RUN_TABLES[name].names for name in TABLES}
-
-_RANGE_HELP = ("write 'lo:hi:n' (n evenly spaced values from lo to hi, n a whole number "
-               "≥ 2, e.g. '0.02:0.1:5') or a list of numbers")
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,7 @@ class BatchSpec:
     def __post_init__(self) -> None:
         where = self.source or "<batch>"
         scenarios = tuple(s if isinstance(s, Scenario) else load_scenario(s)
-                          for s in _sequence(self.scenarios, "scenarios", where))
+                          for s in as_sequence(self.scenarios, "scenarios", where))
         if not scenarios:
             raise InputError("scenarios: list at least one scenario file", source=where)
         seen: dict[str, int] = {}
@@ -156,17 +160,17 @@ class BatchSpec:
                     "scenario needs its own name", source=where)
             seen[s.name] = i
         object.__setattr__(self, "scenarios", scenarios)
-        _check_type(self.name, str, "name", "a text", where)
+        check_type(self.name, str, "name", "a text", where)
         if not self.name or not all(c.isalnum() or c in "_-." for c in self.name):
             raise InputError(f"name: {self.name!r} is not allowed; use letters, digits, "
                              "'_', '-' and '.'", source=where)
-        _check_type(self.description, str, "description", "a text", where)
+        check_type(self.description, str, "description", "a text", where)
         for flag in ("deterministic", "common_random_numbers", "flows"):
-            _check_type(getattr(self, flag), bool, flag, "true or false", where)
+            check_type(getattr(self, flag), bool, flag, "true or false", where)
         object.__setattr__(self, "seed", self._root_seed(where))
         if self.replicates is not None:
-            _check_whole(self.replicates, "replicates", 1, 100_000, where)
-        tables = tuple(_sequence(self.tables, "output.tables", where))
+            check_whole(self.replicates, "replicates", 1, 100_000, where)
+        tables = tuple(as_sequence(self.tables, "output.tables", where))
         for t in tables:
             if t not in TABLES:
                 raise InputError(f"output.tables: unknown table {t!r}; allowed: "
@@ -196,7 +200,7 @@ class BatchSpec:
                 raise InputError(f"output.columns.{table}: not a table this batch writes "
                                  f"({', '.join(self.tables)})", source=where)
             allowed = TABLE_COLUMNS[table]
-            names = tuple(_sequence(names, f"output.columns.{table}", where))
+            names = tuple(as_sequence(names, f"output.columns.{table}", where))
             for name in names:
                 if name not in allowed:
                     close = difflib.get_close_matches(str(name), allowed, n=1)
@@ -207,7 +211,7 @@ class BatchSpec:
         return out
 
     def _checked_design(self, where: str) -> tuple[dict[str, float], ...]:
-        design = _sequence(self.design, "design", where)
+        design = as_sequence(self.design, "design", where)
         if not design:
             raise InputError("design: list at least one point", source=where)
         first = design[0]
@@ -227,7 +231,7 @@ class BatchSpec:
 
     def _root_seed(self, where: str) -> int:
         if self.seed is not None:
-            _check_whole(self.seed, "seed", 0, 2**63 - 1, where)
+            check_whole(self.seed, "seed", 0, 2**63 - 1, where)
             return int(self.seed)
         seeds = {s.seed for s in self.scenarios}
         if len(seeds) > 1:
@@ -333,15 +337,15 @@ def batch_spec_from_data(data: Mapping[str, Any], *, source: str | None = None,
         base: folder that scenario paths are relative to.
     """
     where = source or "<batch>"
-    _check_fields(data, BATCH_FIELDS, "", where)
+    check_fields(data, BATCH_FIELDS, "", where)
     output = data.get("output", {})
     if not isinstance(output, Mapping):
         raise InputError("output: expected a table with tables and flows", source=where)
-    _check_fields(output, OUTPUT_FIELDS, "output.", where)
+    check_fields(output, OUTPUT_FIELDS, "output.", where)
     if "scenarios" not in data:
         raise InputError("scenarios: required field missing; list scenario files, e.g. "
                          "scenarios = [\"../baseline.toml\"]", source=where)
-    files = _sequence(data["scenarios"], "scenarios", where)
+    files = as_sequence(data["scenarios"], "scenarios", where)
     scenarios = []
     for i, ref in enumerate(files):
         if not isinstance(ref, str):
@@ -385,76 +389,6 @@ def as_batch_spec(spec: SpecLike, **fields: Any) -> BatchSpec:
         raise TypeError(f"expected a BatchSpec, a batch file path, a dict or a list of "
                         f"scenarios, got {type(spec).__name__}")
     return dataclasses.replace(spec, **fields) if fields else spec
-
-
-def sweep_values(name: str, values: Any, where: str = "<batch>") -> tuple[float, ...]:
-    """Validate one sweep entry: a list of numbers or a ``"lo:hi:n"`` range.
-
-    Args:
-        name: the parameter swept.
-        values: a list of numbers or a ``"lo:hi:n"`` string (n values from lo to hi,
-            both included).
-        where: the batch file, for messages.
-
-    Returns:
-        The values, each checked against the parameter's allowed range.
-
-    Raises:
-        InputError: unknown parameter, malformed range, empty or repeated values, or
-            a value outside the parameter's allowed range.
-    """
-    field_name = f"sweep.{name}"
-    points.check_parameter(name, where, "sweep.")
-    if isinstance(values, str):
-        out = _parse_range(values, field_name, where)
-    elif isinstance(values, Sequence):
-        if not values:
-            raise InputError(f"{field_name}: empty list; {_RANGE_HELP}", source=where)
-        for v in values:
-            if isinstance(v, bool) or not isinstance(v, int | float):
-                raise InputError(f"{field_name}: {v!r} is not a number; {_RANGE_HELP}",
-                                 source=where)
-        out = tuple(float(v) for v in values)
-    else:
-        raise InputError(f"{field_name}: got {values!r}; {_RANGE_HELP}", source=where)
-    if len(set(out)) < len(out):
-        raise InputError(f"{field_name}: repeated values {list(out)}; each value once",
-                         source=where)
-    return tuple(points.check_value(name, v, (), where, "sweep.") for v in out)
-
-
-def _parse_range(text: str, field_name: str, where: str) -> tuple[float, ...]:
-    parts = text.split(":")
-    try:
-        if len(parts) != 3:
-            raise ValueError
-        lo, hi = float(parts[0]), float(parts[1])
-        n = int(parts[2])
-    except ValueError:
-        raise InputError(f"{field_name}: bad range '{text}'; {_RANGE_HELP}",
-                         source=where) from None
-    if n < 2 or not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
-        raise InputError(f"{field_name}: bad range '{text}': need lo < hi and n ≥ 2; "
-                         f"{_RANGE_HELP}", source=where)
-    return evenly_spaced(lo, hi, n)
-
-
-def evenly_spaced(lo: float, hi: float, n: int) -> tuple[float, ...]:
-    """``n`` evenly spaced values from ``lo`` to ``hi``, both included, as a sweep's ``lo:hi:n``.
-
-    Rounded to 12 significant digits: 0.02 to 0.1 in 5 gives 0.04, not 0.04000000000000001.
-    """
-    return tuple(float(f"{v:.12g}") for v in np.linspace(lo, hi, n))
-
-
-def full_factorial(values: Mapping[str, Sequence[float]]) -> list[dict[str, float]]:
-    """Every combination of the values of each name, the last name varying fastest.
-
-    ``[{}]`` for no names. The order of a sweep's points and of factorial designs.
-    """
-    names = list(values)
-    return [dict(zip(names, combo, strict=True))
-            for combo in itertools.product(*(values[n] for n in names))]
 
 
 def plan_batch(spec: SpecLike, **fields: Any) -> list[RunSpec]:
@@ -556,28 +490,3 @@ def _hash32(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
 
 
-def _check_fields(data: Mapping[str, Any], allowed: Sequence[str], prefix: str,
-                  where: str) -> None:
-    for key in data:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, list(allowed), n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise InputError(f"{prefix}{key}: unknown field; {hint}allowed here: "
-                             f"{', '.join(allowed)}", source=where)
-
-
-def _sequence(value: Any, field_name: str, where: str) -> Sequence[Any]:
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-        raise InputError(f"{field_name}: expected a list, got {value!r}", source=where)
-    return value
-
-
-def _check_type(value: Any, kind: type, field_name: str, allowed: str, where: str) -> None:
-    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise InputError(f"{field_name}: expected {allowed}, got {value!r}", source=where)
-
-
-def _check_whole(value: Any, field_name: str, lo: int, hi: int, where: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise InputError(f"{field_name}: expected a whole number from {lo} to {hi}, got "
-                         f"{value!r}", source=where)

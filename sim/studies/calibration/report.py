@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-import sim
 from sim.base import sources
 from sim.base.errors import InputError
 from sim.figures import style, validation
@@ -29,22 +28,15 @@ from sim.model.network import Network
 from sim.model.parameters import Parameters
 from sim.model.region import load_region
 from sim.outputs.files import write_json_atomic, write_text_atomic
+from sim.outputs.results import Results
 from sim.studies.calibration import baselines, metrics
 from sim.studies.calibration.observed import Targets, census_targets
+from sim.studies.calibration.report_page import PREDICTORS, readme
 from sim.studies.calibration.split import held_out_mask
 from sim.studies.calibration.validation_run import END_YEAR, START_YEAR, validation_scenario
-from sim.studies.calibration.workflow import OPEN_END_NOTE, format_interval
+from sim.studies.run import run
 
-#: Predictors, in table order, with their labels.
-PREDICTORS = {
-    "model": "model",
-    "model_priors": "model with literature priors",
-    "persistence": "(a) persistence: province rate",
-    "natural_change": "(b) natural change only",
-    "gravity": "(c) gravity, 2010 network",
-}
 BASELINES = ("persistence", "natural_change", "gravity")
-SPLITS = {"held_out": "held-out groups", "training": "training groups", "all": "all groups"}
 #: Metrics must be reproduced to this absolute tolerance (tests/test_validation.py).
 TOLERANCE = 1e-6
 #: Rank correlations get a looser one: rounding differences of ~1e-15 between
@@ -66,11 +58,11 @@ class Prediction:
     gdp: np.ndarray | None = None
 
 
-def _run(params: Parameters, region: str) -> sim.Results:
-    return sim.run(validation_scenario(region), deterministic=True, parameters=params)
+def _run(params: Parameters, region: str) -> Results:
+    return run(validation_scenario(region), deterministic=True, parameters=params)
 
 
-def _end(results: sim.Results, column: str) -> np.ndarray:
+def _end(results: Results, column: str) -> np.ndarray:
     cy = results.county_year
     return cy.loc[cy["year"] == END_YEAR, column].to_numpy(dtype=float)
 
@@ -285,15 +277,6 @@ def _clean(obj: Any) -> Any:
 # Figures
 # --------------------------------------------------------------------------------------
 
-FIGURES = {
-    "scatter_population.png": "observed vs predicted 2020 population per comparison group "
-                              "(log axes), model and gravity baseline",
-    "scatter_growth.png": "observed vs predicted log growth 2010→2020",
-    "residual_map.png": "residual of log growth (predicted − observed) at the groups' seats",
-    "scatter_urban.png": "observed vs predicted change of the urban share",
-    "scatter_gdp.png": "observed vs predicted log growth of GDP shares",
-}
-
 
 def _save(fig: Figure, path: Path) -> None:
     style.save_figure(fig, path, formats=("png",), dpi=style.SCREEN_DPI)
@@ -357,202 +340,3 @@ def draw_figures(out: Path, targets: Targets, preds: dict[str, Prediction]) -> N
 # --------------------------------------------------------------------------------------
 
 
-def _f(x: float | None, digits: int = 3) -> str:
-    return "—" if x is None else f"{x:.{digits}f}"
-
-
-def _population_table(split: dict[str, Any]) -> list[str]:
-    lines = ["| predictor | R² | RMSE | median abs. % error | Spearman ρ | right sign | "
-             "mean error | n |", "|---|---|---|---|---|---|---|---|"]
-    for key, label in PREDICTORS.items():
-        m = split[key]["population"]
-        lines.append(f"| {label} | {_f(m['r2'])} | {_f(m['rmse'])} | {_f(m['mdape'], 1)} | "
-                     f"{_f(m['spearman'])} | {_f(m['sign'], 2)} | {_f(m['bias'])} | "
-                     f"{m['n']} |")
-    return lines
-
-
-def _urban_table(split: dict[str, Any]) -> list[str]:
-    lines = ["| predictor | R² | RMSE (pp) | median abs. error of 2020 share (pp) | Spearman ρ | "
-             "right sign | mean error (pp) |", "|---|---|---|---|---|---|---|"]
-    for key, label in PREDICTORS.items():
-        m = split[key]["urban"]
-        if m is None:
-            continue
-        lines.append(f"| {label} | {_f(m['r2'])} | {_f(m['rmse'], 2)} | {_f(m['mdae'], 2)} | "
-                     f"{_f(m['spearman'])} | {_f(m['sign'], 2)} | {_f(m['bias'], 2)} |")
-    return lines
-
-
-def _gdp_table(split: dict[str, Any]) -> list[str]:
-    lines = ["| predictor | R² | RMSE | median abs. % error of 2020 share | Spearman ρ | "
-             "right sign | n |", "|---|---|---|---|---|---|---|"]
-    for key in ("model", "model_priors", "persistence"):
-        m = split[key]["gdp"]
-        label = PREDICTORS[key] if key != "persistence" else (
-            "(a) persistence: province's nominal GDP growth")
-        lines.append(f"| {label} | {_f(m['r2'])} | {_f(m['rmse'])} | {_f(m['mdape'], 1)} | "
-                     f"{_f(m['spearman'])} | {_f(m['sign'], 2)} | {m['n']} |")
-    return lines
-
-
-def readme(record: dict[str, Any], calibration: dict[str, Any] | None, figures: bool,
-           calibration_link: str) -> str:
-    """The Markdown report of a validation record."""
-    region = record["region"]
-    subs = record["subsets"]
-    beats = record["beats_baselines_held_out"]
-    t = record["model_totals"]
-    lines = [
-        "# Validation against the 2010→2020 census",
-        "",
-        "Generated by `countysim validate`; do not edit (numbers are in `metrics.json`, "
-        f"which `tests/test_validation.py` reproduces to ±{record['tolerance']:g}; rank "
-        f"correlations to ±{record['rank_tolerance']:g}).",
-        "",
-        f"* **Run**: `{region}`, {record['run']}.",
-        f"* **Parameters**: {record['parameters']['source']}.",
-        f"* **Compared**: {record['n_groups']} comparison groups (units that can only be "
-        "compared across the censuses together; `sim/data/cmp_groups.csv`); "
-        f"{record['n_held_out']} held out from calibration. Split: within each province, "
-        "groups sorted by 2010 population in blocks of three, one per block held out by a "
-        "fixed hash of its code (`sim/calibration/split.py`).",
-        "* **Population**: log growth ln(P2020/P2010) per group; R² = 1 − SS_res/SS_tot "
-        "(negative: worse than the observed mean); median absolute % error of the 2020 "
-        "population; Spearman ρ of growth rates; share of groups with the right sign of "
-        "change; mean error = bias of log growth.",
-        "* **Baselines**: (a) every unit grows at its province's observed 2010→2020 rate "
-        "(it is given the 2020 provincial totals, which the model is not); (b) births and "
-        "deaths at constant 2010 rates, no migration; (c) a production-constrained gravity "
-        "model: a share m of 2010 population redistributed ∝ GDP₂₀₁₀^α exp(−β τ) on the "
-        "2010 network, times a common growth factor, fitted on the training groups "
-        f"(m = {record['gravity_fit']['move_share']:.3f}, α = "
-        f"{record['gravity_fit']['alpha']:.3f}, β = {record['gravity_fit']['beta']:.3f}/h, "
-        f"growth factor = {math.exp(record['gravity_fit']['log_growth']):.4f}).",
-        "",
-    ]
-    for name in subs:
-        verdict = beats[name]
-        lines += [
-            f"## Population, held-out groups: `{name}`",
-            "",
-            f"Model beats all three baselines on held-out RMSE: "
-            f"**{'yes' if verdict['rmse'] else 'no'}**; on Spearman ρ: "
-            f"**{'yes' if verdict['spearman'] else 'no'}**.",
-            "",
-            *_population_table(subs[name]["held_out"]),
-            "",
-        ]
-    for name in subs:
-        for split in ("training", "all"):
-            lines += [f"### Population, {SPLITS[split]}: `{name}`", "",
-                      *_population_table(subs[name][split]), ""]
-    main = next(iter(subs))
-    lines += ["## Urban share", "",
-              "Change of the urban share 2010→2020 in percentage points (the gravity "
-              "baseline predicts no urban population). Held-out groups of "
-              f"`{main}`:", "", *_urban_table(subs[main]["held_out"]), "",
-              "All groups:", "", *_urban_table(subs[main]["all"]), ""]
-    lines += ["## GDP", "",
-              "Observed GDP is at current prices, the model's at 2010 prices, so groups are "
-              "compared by their *share* of the compared groups' GDP (log growth of the "
-              "share 2010→2020), over the groups without imputed 2010 GDP. All such groups "
-              f"of `{main}`:", "", *_gdp_table(subs[main]["all"]), "",
-              "Held-out groups:", "", *_gdp_table(subs[main]["held_out"]), ""]
-    real_obs = (t["observed_gdp_2020_nominal"] / t["observed_gdp_2010_nominal"]
-                / t["national_deflator_2020"])
-    real_model = t["gdp_2020"] / t["gdp_2010"]
-    lines += [
-        f"Region totals: observed GDP {t['observed_gdp_2010_nominal']:.0f} → "
-        f"{t['observed_gdp_2020_nominal']:.0f} bn yuan at current prices (×"
-        f"{t['observed_gdp_2020_nominal'] / t['observed_gdp_2010_nominal']:.2f}), about ×"
-        f"{real_obs:.2f} in real terms with China's GDP deflator (×"
-        f"{t['national_deflator_2020']}); the model: {t['gdp_2010']:.0f} → "
-        f"{t['gdp_2020']:.0f} bn yuan at 2010 prices (×{real_model:.2f}), i.e. "
-        f"{100 * (real_model ** 0.1 - 1):.1f}% a year against about "
-        f"{100 * (real_obs ** 0.1 - 1):.1f}%.",
-        "",
-        "## Totals of the model run",
-        "",
-        f"* population {t['population_2010'] / 1e6:.2f} → {t['population_2020'] / 1e6:.2f} "
-        f"million (census 2020: {t['observed_population_2020'] / 1e6:.2f} million);",
-        f"* births {t['births'] / 1e6:.2f} million, deaths {t['deaths'] / 1e6:.2f} million "
-        "over ten years;",
-        f"* arrivals from ROC {t['roc_in'] / 1e6:.2f} million, departures to ROC "
-        f"{t['roc_out'] / 1e6:.2f} million (net {(t['roc_in'] - t['roc_out']) / 1e6:+.2f} "
-        f"million); moves between counties {t['moves_between_counties'] / 1e6:.2f} million;",
-        f"* urbanisation rate {100 * t['urbanisation_2010']:.1f}% → "
-        f"{100 * t['urbanisation_2020']:.1f}% (census 2020: "
-        f"{100 * t['observed_urbanisation_2020']:.1f}%).",
-        "",
-        "## By province (all groups and held-out groups)",
-        "",
-        "| province | split | predictor | R² | RMSE | median abs. % error | Spearman ρ | "
-        "right sign | n |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for prov, splits in record["provinces"].items():
-        for split, preds in splits.items():
-            for key, label in PREDICTORS.items():
-                m = preds[key]["population"]
-                lines.append(f"| {prov} | {SPLITS[split]} | {label} | {_f(m['r2'])} | "
-                             f"{_f(m['rmse'])} | {_f(m['mdape'], 1)} | {_f(m['spearman'])} | "
-                             f"{_f(m['sign'], 2)} | {m['n']} |")
-    lines.append("")
-    if figures:
-        lines += ["## Figures", ""]
-        for name, caption in FIGURES.items():
-            lines += [f"![{caption}]({name})", "", f"*{caption}.*", ""]
-    if calibration is not None:
-        lines += _calibration_summary(calibration, calibration_link)
-    lines += [
-        "## Reproduce",
-        "",
-        "```",
-        "OPENBLAS_NUM_THREADS=1 countysim calibrate --out docs/validation/calibration"
-        "   # ≈ 25 min on 2 cores",
-        "cp docs/validation/calibration/calibrated_parameters.toml sim/data/",
-        "countysim validate --out docs/validation   # ≈ 10 s",
-        "```",
-        "",
-        "Interpretation, known defects and what was tried: [NOTES.md](NOTES.md) "
-        "(written by hand, not regenerated).",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _calibration_summary(cal: dict[str, Any], link: str) -> list[str]:
-    fitv = cal["fit"]
-    lines = [
-        "## Calibration",
-        "",
-        f"Details, every start and the profiles: [{link}/README.md]({link}/README.md). "
-        f"Objective: {cal['objective']}. Method: {cal['method']}; "
-        f"{cal['settings']['starts']} starts. J at the optimum = {fitv['objective']:.2f} "
-        f"(training RMSE: population log growth {fitv['rmse_population']:.4f}, urban share "
-        f"{fitv['rmse_urban']:.2f} pp, GDP-share log growth {fitv['rmse_gdp']:.4f}).",
-        "",
-        "| parameter | prior | fitted | 95% profile interval | spread over starts within "
-        "ΔJ ≤ 2 | plausible range |",
-        "|---|---|---|---|---|---|",
-    ]
-    for p in cal["parameters"]:
-        interval = format_interval(p)
-        spread = p["spread_of_starts"]
-        lines.append(f"| `{p['name']}` | {p['prior']:.4g} | **{p['value']:.4g}**"
-                     f"{' (bound)' if p['at_bound'] else ''} | {interval} | "
-                     f"{spread[0]:.4g} – {spread[1]:.4g} | "
-                     f"{p['plausible'][0]:g} – {p['plausible'][1]:g} |")
-    ident = cal["identifiability"]
-    lines += ["", OPEN_END_NOTE, "",
-              "Identifiability (local Gauss–Newton information, unit-cube coordinates): "
-              f"condition number {ident['condition_number']:.3g}; sloppiest direction "
-              + ", ".join(f"`{k}` {v:+.2f}"
-                          for k, v in ident["sloppiest_direction"]["loadings"].items())
-              + "."]
-    if ident["strong_correlations"]:
-        lines.append("Strongly correlated estimates: " + "; ".join(
-            f"`{c['a']}`–`{c['b']}` {c['correlation']:+.2f}"
-            for c in ident["strong_correlations"]) + ".")
-    lines.append("")
-    return lines

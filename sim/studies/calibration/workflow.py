@@ -63,7 +63,7 @@ def split_text(objective: Objective) -> str:
     return (f"fixed split of the {n} comparison groups, stratified by province and size: "
             "within each province, groups sorted by 2010 population in blocks of three, "
             f"one per block held out by a fixed hash of its code ({n - training} held out, "
-            f"{training} training; sim/calibration/split.py)")
+            f"{training} training; sim/studies/calibration/split.py)")
 
 
 def calibration_objective(region: str = "sichuan_chongqing",
@@ -195,7 +195,7 @@ def parameter_file_text(record: dict[str, Any]) -> str:
         "# Calibrated parameters of countysim: the package default when this file is",
         "# sim/data/calibrated_parameters.toml (sim.model.parameters.default_parameters).",
         "# Written by `countysim calibrate`; parameters not listed keep their literature",
-        "# priors (sim/parameters.py). Report: docs/validation/.",
+        "# priors (sim/model/parameters.py). Report: docs/validation/.",
         "",
         "[parameters]",
     ]
@@ -207,7 +207,7 @@ def parameter_file_text(record: dict[str, Any]) -> str:
     lines.append(f"starts = {record['settings']['starts']}")
     lines.append(f"max_evals_per_start = {record['settings']['max_evals_per_start']}")
     lines.append(f"n_training_groups = {record['n_training_groups']}")
-    lines.append("fitted_from = \"literature priors, Parameters() in sim/parameters.py\"")
+    lines.append("fitted_from = \"literature priors, Parameters() in sim/model/parameters.py\"")
     lines += ["", "[fit]"]
     for key, value in record["fit"].items():
         lines.append(f"{key} = {_toml_value(value)}")

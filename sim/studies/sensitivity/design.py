@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.studies.batch.spec import evenly_spaced, full_factorial
+from sim.studies.batch.fields import evenly_spaced, full_factorial
 
 #: Smallest base sample (Sobol) or number of trajectories (Morris) in convergence tables.
 MIN_CONVERGENCE_SAMPLES = 8

@@ -26,7 +26,7 @@ from sim.base.errors import InputError
 from sim.model.parameters import Parameters
 from sim.model.scenario import Scenario
 from sim.studies.batch import points
-from sim.studies.batch.spec import _check_fields
+from sim.studies.batch.fields import check_fields
 
 #: Fields of a ``[[factors]]`` entry.
 FACTOR_FIELDS = ("parameter", "lever", "field", "range", "values")
@@ -81,7 +81,7 @@ def make_factor(entry: Any, i: int, scenario: Scenario, where: str) -> Factor:
     if not isinstance(entry, dict):
         raise InputError(f"{at}: expected a table with parameter = NAME, or lever = ID and "
                          "field = NAME", source=where)
-    _check_fields(entry, FACTOR_FIELDS, f"{at}.", where)
+    check_fields(entry, FACTOR_FIELDS, f"{at}.", where)
     if "parameter" in entry and ("lever" in entry or "field" in entry):
         raise InputError(f"{at}: give parameter = NAME or lever = ID with field = NAME, not "
                          "both", source=where)

@@ -30,7 +30,7 @@ from sim.model.region import census_year_for, load_region
 from sim.model.scenario import Scenario
 from sim.model.schema import COUNTY_YEAR_COLUMNS, REGION_YEAR_COLUMNS
 from sim.model.selection import TargetSpec
-from sim.studies.batch.spec import _check_fields
+from sim.studies.batch.fields import check_fields
 
 _NOT_OUTCOMES = {"run_id", "scenario", "replicate", "seed", "year", "code", "name_en",
                  "province", "is_pilot", "active_levers"}
@@ -116,7 +116,7 @@ def make_outcome(entry: Any, i: int, scenario: Scenario, where: str) -> Outcome:
     at = f"outcomes[{i}]"
     if not isinstance(entry, dict):
         raise InputError(f"{at}: expected a table with name and variable", source=where)
-    _check_fields(entry, OUTCOME_FIELDS, f"{at}.", where)
+    check_fields(entry, OUTCOME_FIELDS, f"{at}.", where)
     for key in ("name", "variable"):
         if key not in entry:
             raise InputError(f"{at}.{key}: required field missing", source=where)

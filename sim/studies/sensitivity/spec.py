@@ -18,7 +18,8 @@ from typing import Any
 from sim.base.errors import InputError
 from sim.base.tomlfile import read_toml
 from sim.model.scenario import Scenario, load_scenario
-from sim.studies.batch.spec import TABLES, _check_fields, _check_type, _check_whole, _sequence
+from sim.studies.batch.fields import as_sequence, check_fields, check_type, check_whole
+from sim.studies.batch.spec import TABLES
 from sim.studies.sensitivity.factors import Factor, make_factor
 from sim.studies.sensitivity.factors import problem as salib_problem
 from sim.studies.sensitivity.outcomes import Outcome, make_outcome, tables_needed
@@ -165,7 +166,7 @@ def spec_from_data(data: Mapping[str, Any], *, source: str | None = None,
         base: the folder scenario paths are relative to.
     """
     where = source or "<sensitivity spec>"
-    _check_fields(data, SPEC_FIELDS, "", where)
+    check_fields(data, SPEC_FIELDS, "", where)
     for key in ("scenario", "factors", "outcomes"):
         if key not in data:
             raise InputError(f"{key}: required field missing; see docs/sensitivity.md",
@@ -178,24 +179,24 @@ def spec_from_data(data: Mapping[str, Any], *, source: str | None = None,
         raise InputError(f"baseline: has the same name as the scenario ('{scenario.name}'); "
                          "names label the runs, so they must differ", source=where)
     name = data.get("name", Path(source).stem if source else "sensitivity")
-    _check_type(name, str, "name", "a text", where)
+    check_type(name, str, "name", "a text", where)
     if not name or not all(c.isalnum() or c in "_-." for c in name):
         raise InputError(f"name: {name!r} is not allowed; use letters, digits, '_', '-' and "
                          "'.'", source=where)
     description = data.get("description", "")
-    _check_type(description, str, "description", "a text", where)
+    check_type(description, str, "description", "a text", where)
     seed = data.get("seed", scenario.seed)
-    _check_whole(seed, "seed", 0, 2**63 - 1, where)
+    check_whole(seed, "seed", 0, 2**63 - 1, where)
     deterministic = data.get("deterministic", True)
-    _check_type(deterministic, bool, "deterministic", "true or false", where)
+    check_type(deterministic, bool, "deterministic", "true or false", where)
     replicates = data.get("replicates", 1)
-    _check_whole(replicates, "replicates", 1, 10_000, where)
+    check_whole(replicates, "replicates", 1, 10_000, where)
     if deterministic and replicates > 1:
         raise InputError("replicates: deterministic runs are all alike; set deterministic = "
                          "false for stochastic replicates, or replicates = 1", source=where)
 
     factors = tuple(make_factor(e, i, scenario, where)
-                    for i, e in enumerate(_sequence(data["factors"], "factors", where)))
+                    for i, e in enumerate(as_sequence(data["factors"], "factors", where)))
     if not factors:
         raise InputError("factors: list at least one factor", source=where)
     names = [f.name for f in factors]
@@ -203,7 +204,7 @@ def spec_from_data(data: Mapping[str, Any], *, source: str | None = None,
         if n in names[:i]:
             raise InputError(f"factors[{i}]: {n} is listed twice", source=where)
     outcomes = tuple(make_outcome(e, i, scenario, where)
-                     for i, e in enumerate(_sequence(data["outcomes"], "outcomes", where)))
+                     for i, e in enumerate(as_sequence(data["outcomes"], "outcomes", where)))
     if not outcomes:
         raise InputError("outcomes: list at least one outcome", source=where)
     for i, o in enumerate(outcomes):
@@ -218,7 +219,7 @@ def spec_from_data(data: Mapping[str, Any], *, source: str | None = None,
     analysis = _analysis(data.get("analysis", {}), where)
     discovery = (_discovery(data["discovery"], outcomes, where)
                  if "discovery" in data else None)
-    whole = _sequence(data.get("tables", []), "tables", where)
+    whole = as_sequence(data.get("tables", []), "tables", where)
     tables = _tables(whole, outcomes, where)
     columns = {t: tuple(sorted({c for o in outcomes if o.table == t for c in o.columns}))
                for t in tables if t not in whole}
@@ -253,23 +254,23 @@ def _scenario(ref: Any, key: str, base: str | Path, end_year: Any, where: str) -
 def _design(data: Any, factors: tuple[Factor, ...], where: str) -> Design:
     if not isinstance(data, Mapping):
         raise InputError("design: expected a table with method and samples", source=where)
-    _check_fields(data, DESIGN_FIELDS, "design.", where)
+    check_fields(data, DESIGN_FIELDS, "design.", where)
     method = data.get("method", "sobol")
     if method not in METHODS:
         raise InputError(f"design.method: {method!r}; allowed: {', '.join(METHODS)}",
                          source=where)
     samples = data.get("samples", 64)
-    _check_whole(samples, "design.samples", 2, 1_000_000, where)
+    check_whole(samples, "design.samples", 2, 1_000_000, where)
     if method == "sobol" and samples & (samples - 1):
         raise InputError(f"design.samples: {samples} is not a power of 2; Sobol' sequences "
                          "are balanced at powers of 2 (e.g. 64, 128, 256, 512)", source=where)
     second = data.get("second_order", False)
-    _check_type(second, bool, "design.second_order", "true or false", where)
+    check_type(second, bool, "design.second_order", "true or false", where)
     if second and method != "sobol":
         raise InputError("design.second_order: only Sobol designs estimate second-order "
                          "indices", source=where)
     levels = data.get("levels", 4 if method == "morris" else 3)
-    _check_whole(levels, "design.levels", 2, 1000, where)
+    check_whole(levels, "design.levels", 2, 1000, where)
     if method == "morris" and levels % 2:
         raise InputError(f"design.levels: {levels}; Morris designs need an even number of "
                          "levels (e.g. 4 or 6)", source=where)
@@ -287,16 +288,16 @@ def _design(data: Any, factors: tuple[Factor, ...], where: str) -> Design:
 def _analysis(data: Any, where: str) -> Analysis:
     if not isinstance(data, Mapping):
         raise InputError("analysis: expected a table", source=where)
-    _check_fields(data, ANALYSIS_FIELDS, "analysis.", where)
+    check_fields(data, ANALYSIS_FIELDS, "analysis.", where)
     confidence = data.get("confidence", 0.95)
     if isinstance(confidence, bool) or not isinstance(confidence, float | int) or \
             not 0.5 <= confidence < 1:
         raise InputError(f"analysis.confidence: expected a number from 0.5 to 0.999, got "
                          f"{confidence!r}", source=where)
     resamples = data.get("resamples", 1000)
-    _check_whole(resamples, "analysis.resamples", 10, 100_000, where)
+    check_whole(resamples, "analysis.resamples", 10, 100_000, where)
     convergence = data.get("convergence", True)
-    _check_type(convergence, bool, "analysis.convergence", "true or false", where)
+    check_type(convergence, bool, "analysis.convergence", "true or false", where)
     return Analysis(confidence=float(confidence), resamples=int(resamples),
                     convergence=convergence)
 
@@ -305,7 +306,7 @@ def _discovery(data: Any, outcomes: tuple[Outcome, ...], where: str) -> Discover
     if not isinstance(data, Mapping):
         raise InputError("discovery: expected a table with outcome and threshold",
                          source=where)
-    _check_fields(data, DISCOVERY_FIELDS, "discovery.", where)
+    check_fields(data, DISCOVERY_FIELDS, "discovery.", where)
     for key in ("outcome", "threshold"):
         if key not in data:
             raise InputError(f"discovery.{key}: required field missing", source=where)
@@ -327,7 +328,7 @@ def _discovery(data: Any, outcomes: tuple[Outcome, ...], where: str) -> Discover
         raise InputError(f"discovery.method: {method!r}; allowed: "
                          f"{', '.join(DISCOVERY_METHODS)}", source=where)
     depth = data.get("max_depth", 3)
-    _check_whole(depth, "discovery.max_depth", 1, 10, where)
+    check_whole(depth, "discovery.max_depth", 1, 10, where)
     shares = {}
     for key, default in (("min_mass", 0.05), ("min_density", 0.8)):
         v = data.get(key, default)
