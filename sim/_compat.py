@@ -1,7 +1,7 @@
 """Old import paths of countysim 0.1, kept for one release (until 0.3).
 
 Version 0.2 laid ``sim/`` out in layers (docs/architecture.md). Notebooks that
-still ``import sim.figures.plots`` or ``from sim.studies.run import simulate`` keep working:
+still ``import sim.plots`` or ``from sim.runner import simulate`` keep working:
 importing an old path gives the module at its new home and a
 :class:`DeprecationWarning` naming it. CHANGELOG.md lists every move.
 """

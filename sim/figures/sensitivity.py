@@ -1,6 +1,6 @@
 """Figures of a sensitivity analysis: indices, the Morris plane, convergence, discovery.
 
-Like :mod:`sim.figures.plots`, every function draws into ``ax`` (or a new
+Like :mod:`sim.figures`, every function draws into ``ax`` (or a new
 single-column figure when ``ax`` is None) and returns the Axes; colours and
 sizes come from :mod:`sim.figures.style`.
 """

@@ -1,7 +1,7 @@
 """Interactive exploration: pick levers, run, watch maps and indicators (issue 8).
 
 :mod:`.session` holds the state and runs the model (plain Python, no user
-interface); :mod:`.views` draws the figures with :mod:`sim.figures.plots`;
+interface); :mod:`.views` draws the figures with :mod:`sim.figures`;
 :mod:`.app` is the Solara user interface. ``sim.explore()`` shows it in a
 notebook, ``countysim explore`` serves it in the browser. Solara is an
 optional dependency: ``pip install 'countysim[explore]'``.

@@ -95,7 +95,7 @@ class Snapshot:
         results: the run's results up to ``year``.
         reference: the reference run (same set-up without levers), all years.
         reference_name: its scenario name in :attr:`comparison`.
-        comparison: both runs, for the figures of :mod:`sim.figures.plots`.
+        comparison: both runs, for the figures of :mod:`sim.figures`.
     """
 
     scenario: Scenario

@@ -1,4 +1,4 @@
-"""The explorer's figures, drawn by :mod:`sim.figures.plots` into PNG images.
+"""The explorer's figures, drawn by :mod:`sim.figures` into PNG images.
 
 Figures are made on plain :class:`~matplotlib.figure.Figure` objects (no
 pyplot, nothing left open) so they can be drawn in a worker thread; a lock
