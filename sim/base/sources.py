@@ -42,6 +42,11 @@ def rail_lines() -> pd.DataFrame:
     return _read_csv("rail_lines.csv").copy()
 
 
+def county_adjacency() -> pd.DataFrame:
+    """Pairs of units sharing a border (``code_a < code_b``, ``shared_border_km``)."""
+    return _read_csv("county_adjacency.csv").copy()
+
+
 def expressways() -> pd.DataFrame:
     """A partial list of expressways with the counties they pass, in order."""
     return _read_csv("expressways.csv").copy()
