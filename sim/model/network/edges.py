@@ -15,7 +15,6 @@ from itertools import pairwise
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import Delaunay
 
 from sim.base import sources
 from sim.model.network.changes import NetworkChanges
@@ -24,8 +23,8 @@ from sim.model.region import GATEWAY_CODES
 
 EARTH_RADIUS_KM = 6371.0
 #: Confidence labels of the data, lowest first. Edges carry one: the data's for
-#: rail and listed expressways; "derived" for proximity roads (built from seat
-#: locations, not from a road map), "model" for station access and ROC links, and
+#: rail and listed expressways; "derived" for national roads (built from which
+#: counties share a border, not from a road map), "model" for station access and ROC links, and
 #: "scenario" for links a scenario adds.
 CONFIDENCE_ORDER = ("low", "medium", "high")
 ALWAYS = -10_000  # opening year of edges that exist in every simulated year
@@ -81,7 +80,7 @@ def geometry() -> Geometry:
     lat = counties["lat"].to_numpy(dtype=float)
     index_of = {int(c): i for i, c in enumerate(codes)}
 
-    roads = _gabriel_roads(lon, lat)
+    roads = _contiguity_roads(index_of, lon, lat)
     roads = pd.concat([roads, _expressway_roads(counties, index_of, lon, lat)],
                       ignore_index=True)
 
@@ -112,21 +111,19 @@ def geometry() -> Geometry:
     )
 
 
-def _gabriel_roads(lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
-    """Gabriel graph of the seats: Delaunay edges with an empty diametral circle."""
-    lat0 = np.radians(lat.mean())
-    xy = np.column_stack([lon * np.cos(lat0), lat]) * (np.pi / 180 * EARTH_RADIUS_KM)
-    tri = Delaunay(xy)
-    s = tri.simplices
-    pairs = np.concatenate([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]])
-    pairs = np.unique(np.sort(pairs, axis=1), axis=0)
-    mid = (xy[pairs[:, 0]] + xy[pairs[:, 1]]) / 2
-    radius2 = ((xy[pairs[:, 0]] - xy[pairs[:, 1]]) ** 2).sum(axis=1) / 4
-    d2 = ((mid[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2)
-    d2[np.arange(len(pairs)), pairs[:, 0]] = np.inf
-    d2[np.arange(len(pairs)), pairs[:, 1]] = np.inf
-    keep = d2.min(axis=1) >= radius2 * (1 - 1e-9)
-    u, v = pairs[keep, 0], pairs[keep, 1]
+def _contiguity_roads(index_of: dict[int, int], lon: np.ndarray, lat: np.ndarray
+                      ) -> pd.DataFrame:
+    """A national road between every two units that share a border.
+
+    ``county_adjacency.csv`` lists the pairs (a shared border longer than 0.5 km);
+    each road runs seat to seat, its length the great circle between the seats.
+    """
+    adjacency = sources.county_adjacency()
+    u = adjacency["code_a"].map(index_of)
+    v = adjacency["code_b"].map(index_of)
+    if u.isna().any() or v.isna().any():
+        raise ValueError("county_adjacency.csv has county codes not in counties.csv")
+    u, v = u.to_numpy(dtype=np.int64), v.to_numpy(dtype=np.int64)
     return pd.DataFrame({
         "u": u, "v": v,
         "length_km": great_circle_km(lon[u], lat[u], lon[v], lat[v]),

@@ -4,8 +4,8 @@ The graph is built deterministically from data for all 221 units (so that paths
 may pass through counties outside the simulated region):
 
 * **county nodes** at their seats;
-* **road edges**: the Gabriel graph of the seats (a Delaunay triangulation
-  pruned so that no other seat lies in the circle on each edge), class
+* **road edges**: one between every two units that share a border
+  (``county_adjacency.csv``, from the county boundaries), seat to seat, class
   ``national`` at ``national_road_speed_kmh``; plus ``expressway`` edges between
   consecutive counties of the expressways in ``expressways.csv`` from their
   opening year at ``expressway_speed_kmh`` (that list is partial: see its sources);
