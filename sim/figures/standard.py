@@ -22,7 +22,7 @@ from sim import analysis
 from sim.analysis import ResultsSet
 from sim.analysis.compare import final_year
 from sim.base.errors import InputError
-from sim.figures import charts, maps, network_maps, style
+from sim.figures import basemap, charts, maps, network_maps, style
 from sim.model.scenario import network_for
 from sim.model.schema import difference_unit, display_scale
 
@@ -171,9 +171,9 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
     def level_map() -> tuple[Any, str]:
         fig, ax = style.figure("single", aspect=0.72)
         maps.scenario_map(rs, "gdp_per_capita_yuan", scenario=baseline, year=year, ax=ax)
-        return fig, (f"GDP per capita by county in {year}, {baseline} (mean over replicates). "
-                     "Counties are Voronoi cells of their seats within the prefecture "
-                     "boundaries; colour scale clipped to the 2nd–98th percentile.")
+        return fig, (f"GDP per capita by county in {year}, {baseline} (mean over replicates); "
+                     "colour scale clipped to the 2nd–98th percentile. "
+                     + basemap.shapes_note())
 
     def small_multiples(variable: str) -> Callable[[], tuple[Any, str]]:
         def draw() -> tuple[Any, str]:
@@ -326,7 +326,7 @@ def _write_index(rs: ResultsSet, baseline: str, year: int, out: Path, written: W
              f"Scenarios compared with `{baseline}` in {year}: "
              + ", ".join(f"`{s}`" for s in rs.scenarios if s != baseline)
              + f". Replicates per scenario: {rs.replicates(baseline)}.", "",
-             "## Figures", ""]
+             "## Figures", "", f"Maps: {basemap.shapes_note()}", ""]
     for name, caption in written.captions.items():
         files = ", ".join(f"[{p.suffix[1:]}]({p.name})" for p in written.figures[name])
         lines.append(f"- **{name}** ({files}): {caption}")
