@@ -141,12 +141,17 @@ class CountyModel(mesa.Model):
     :meth:`step` simulates and records one year until ``scenario.end_year``.
 
     Attributes:
+        agent_class: the class of the county agents (a subclass of
+            :class:`CountyAgent` taking the same arguments; e.g. the mesa-geo
+            agents of :mod:`sim.model.geospace`).
         sim_scenario: the countysim scenario (``Model.scenario`` is Mesa's own
             experimental scenario object, which this model does not use).
         state: the county state arrays of the current year.
         network: the infrastructure network and travel times.
         region: counties and their initial data.
     """
+
+    agent_class: type[CountyAgent] = CountyAgent
 
     def __init__(self, scenario: Scenario | None = None, *, seed: int | None = None,
                  replicate: int = 0, deterministic: bool = False,
@@ -179,7 +184,7 @@ class CountyModel(mesa.Model):
             area_km2=col("area_km2"), birth_rate=col("birth_rate"),
             death_rate=col("death_rate"), province=self.region.province_index,
             kernels=self.kernels, params=self.params)
-        CountyAgent.create_agents(
+        self.agent_class.create_agents(
             self, self.region.n, list(range(self.region.n)), *(
                 col(name).tolist() for name in ("code", "name_en", "name_zh", "prefecture_en",
                                                 "province_en", "is_pilot")))
