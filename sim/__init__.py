@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "default_parameters": "sim.model.parameters",
     "Region": "sim.model.region",
     "load_region": "sim.model.region",
+    "county_boundaries": "sim.model.geography",
     "Scenario": "sim.model.scenario",
     "build_scenario": "sim.model.scenario",
     "load_scenario": "sim.model.scenario",
@@ -58,6 +59,7 @@ __all__ = [
     "RunSpec",
     "Scenario",
     "build_scenario",
+    "county_boundaries",
     "default_parameters",
     "explore",
     "load_batch",
@@ -89,6 +91,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports
     from sim.base.errors import InputError
+    from sim.model.geography import county_boundaries
     from sim.model.parameters import Parameters, default_parameters
     from sim.model.region import Region, load_region
     from sim.model.scenario import Scenario, build_scenario, load_scenario

@@ -213,3 +213,8 @@ def test_run_geo_without_the_extra_is_one_line_and_exit_2(monkeypatch, fresh_lay
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "countysim[geo]" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_county_boundaries_is_part_of_the_public_api():
+    assert sim.county_boundaries is geography.county_boundaries
+    assert "county_boundaries" in sim.__all__

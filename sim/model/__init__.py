@@ -4,6 +4,8 @@ Read bottom-up (each module imports only those above it in this list):
 
 * :mod:`.parameters`, :mod:`.region`: behavioural parameters; the counties and their
   initial data;
+* :mod:`.geography`: the county boundaries (read from the optional geo extra) and
+  the contiguity table the road network is built on;
 * :mod:`.network`: the infrastructure graph and travel times;
 * :mod:`.selection`: county selections (``targets = ["pilots", "Nanbu", …]``);
 * :mod:`.core`: the pure, vectorised equations of one simulated year;
@@ -14,6 +16,7 @@ Read bottom-up (each module imports only those above it in this list):
 * :mod:`.indicators`, :mod:`.recorder`: regional indicators; output buffers;
 * :mod:`.runid`, :mod:`.shell`: run ids; the Mesa shell (:class:`CountyModel`,
   :class:`CountyAgent`);
+* :mod:`.geospace`: the shell with mesa-geo GeoAgents in a GeoSpace (geo extra);
 * :mod:`.reference`: reference pages generated from the code (docs/parameters.md,
   docs/levers.md, docs/outputs.md).
 

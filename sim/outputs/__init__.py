@@ -6,5 +6,6 @@
 * :mod:`.store`: the batch store (Parquet parts per run, ``runs.parquet``,
   ``manifest.json``), :class:`Batch` and :func:`load_batch`;
 * :mod:`.reader`: :func:`read_results`, one reader for a run folder, a batch folder,
-  a sensitivity folder or a folder of them, with one rule for which runs are done.
+  a sensitivity folder or a folder of them, with one rule for which runs are done;
+* :mod:`.geo`: one year of county-year with the county boundaries, for GIS (geo extra).
 """
