@@ -194,7 +194,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 def test_browser_loads_the_page_runs_and_sees_the_map_update(tmp_path):
     """``countysim explore`` in a headless Chromium: load, click Run, the map changes.
 
-    Set COUNTYSIM_EXPLORE_SCREENSHOT=docs/img/explore.png to save the page.
+    Set COUNTYSIM_EXPLORE_SCREENSHOT to an absolute path (the tests run in a temporary
+    folder), e.g. $PWD/docs/img/explore.png, to save the page.
     """
     playwright = pytest.importorskip("playwright.sync_api")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
