@@ -19,7 +19,7 @@ SIM = ROOT / "sim"
 LAYERS = ("base", "model", "outputs", "analysis", "figures", "studies", "apps")
 #: Inside the model layer, bottom to top (modules of a level may import each other).
 MODEL_LEVELS = (
-    ("parameters", "region"),
+    ("parameters", "region", "geography"),
     ("network",),
     ("selection",),
     ("core",),
@@ -29,6 +29,7 @@ MODEL_LEVELS = (
     ("schema", "indicators", "runid"),
     ("recorder",),
     ("shell",),
+    ("geospace",),
     ("reference",),
 )
 MAX_LINES = 500
