@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.base.errors import InputError
+from sim.base.version import __version__
 from sim.model import geography
 
 if TYPE_CHECKING:
@@ -116,7 +117,5 @@ def write_county_year_geo(results: Results | pd.DataFrame, out: str | Path,
 
 
 def _metadata(year: int) -> dict[str, Any]:
-    from sim import __version__
-
     return {"DESCRIPTION": f"countysim {__version__} county_year table, year {year}",
             "boundaries": geography.ATTRIBUTION}
