@@ -205,8 +205,7 @@ def test_rail_lines_open_in_their_real_years_in_the_validation_run():
 def test_residuals_are_zero_for_the_model_against_itself():
     targets = census_targets()
     out = run_validation(Parameters(), end_year=2012)
-    twin = targets.with_2020(targets.aggregate(out.population), targets.aggregate(out.urban),
-                             targets.aggregate(out.gdp))
+    twin = targets.with_2020(out)
     res = residuals(out, twin, np.ones(targets.n, dtype=bool))
     for values in res.values():
         assert np.abs(values).max() < 1e-12
@@ -229,8 +228,7 @@ def test_calibration_recovers_known_parameters_on_a_synthetic_twin():
     base = Parameters()
     targets = census_targets()
     out = run_validation(base.replace(**truth), end_year=2014)
-    twin = targets.with_2020(targets.aggregate(out.population), targets.aggregate(out.urban),
-                             targets.aggregate(out.gdp))
+    twin = targets.with_2020(out)
     objective = calibration_objective(names=tuple(truth), targets=twin, base=base,
                                       end_year=2014)
     result = calibrate(objective, starts=2, workers=1, max_evals=150)

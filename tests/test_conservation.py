@@ -22,14 +22,20 @@ def _check_population_identities(results: sim.Results) -> None:
 
     ry = results.region_year.sort_values("year")
     region_change = ry["population"].diff().iloc[1:]
-    region_flows = (ry["births"] - ry["deaths"] + ry["roc_net_migration"]).iloc[1:]
+    region_flows = (ry["births"] - ry["deaths"] + ry["roc_net_migration"]
+                    + ry["outside_net_migration"]).iloc[1:]
     np.testing.assert_allclose(region_change, region_flows, rtol=RTOL)
-    # Inter-county moves cancel: all net migration is the exchange with ROC.
+    # Inter-county moves cancel: net migration is the exchange with ROC and with the
+    # simulated counties outside the region.
     by_year = cy[later].groupby("year")[["net_migration", "roc_in_migration",
                                           "roc_out_migration"]].sum()
+    outside = ry.set_index("year")["outside_net_migration"].loc[by_year.index]
     np.testing.assert_allclose(by_year["net_migration"],
-                               by_year["roc_in_migration"] - by_year["roc_out_migration"],
-                               rtol=1e-9, atol=1e-3)
+                               by_year["roc_in_migration"] - by_year["roc_out_migration"]
+                               + outside, rtol=1e-9, atol=1e-3)
+    np.testing.assert_allclose(cy[later]["roc_in_migration"],
+                               cy[later]["roc_returns"] + cy[later]["roc_newcomers"],
+                               rtol=1e-12)
 
 
 def _check_capital(results: sim.Results, depreciation: float) -> None:

@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from small_region import make_constants, make_state, one_age
 
-from sim.model.core import Constants, Policy, State, advance, build_kernels
+from sim.model.core import Policy, State, advance, build_kernels, cohorts
 from sim.model.parameters import Parameters
 
 TT = np.array([[0.5, 1.0, 5.0],
@@ -19,10 +20,12 @@ PARAMS = Parameters(
     land_constraint_elasticity=0.0, income_elasticity=1.0, services_weight=0.0,
     amenity_weight=0.0, crowding_weight=0.0, migration_time_cost_per_h=1.0,
     stay_bonus=2.0, migration_rate=0.1, roc_preference=0.5, roc_income_growth=0.0,
-    roc_return_migration_rate=0.01, roc_investment_inflow_share=0.0, home_bias=0.5,
+    roc_return_rate=0.1, roc_newcomer_rate=0.01, emigrant_attrition=0.0,
+    hukou_conversion_rate=0.0, roc_investment_inflow_share=0.0, home_bias=0.5,
     investment_return_elasticity=1.0, investment_time_decay_per_h=0.0,
     roc_capital_return=0.2, governance_initial=1.0, saving_rate=0.4,
-    depreciation_rate=0.1, birth_rate_trend=0.0, death_rate_trend=0.0,
+    depreciation_rate=0.1, fertility_trend=0.0, mortality_decline=0.0,
+    birth_registration_factor=1.0,
     urbanisation_rate=0.0, tfp_growth=0.0, knowledge_spillover=0.0,
     primary_share_decline=0.0, land_quota_growth=0.0,
     # Size term and commuting off here; test_size_commuting_and_settlement checks them.
@@ -31,19 +34,13 @@ PARAMS = Parameters(
 
 
 def _setup():
+    """Two counties of 100 residents aged 27 (50 men, 50 women), 20 emigrants each."""
     n = 2
-    state = State(
-        year=2020, urban=np.array([60.0, 30.0]), rural=np.array([40.0, 70.0]),
-        capital=np.array([100.0, 50.0]), gdp=np.array([50.0, 20.0]),
-        tfp=np.array([0.5, 0.3]), land=np.array([1e6, 1e6]), governance=np.ones(n),
-        primary_va_share=np.zeros(n), primary_pop_share=np.zeros(n),
-        income=np.ones(n), urban_income=np.ones(n), rural_income=np.ones(n),
-        services=np.ones(n), amenity=np.ones(n), market_access=np.ones(n))
-    const = Constants(
-        area_km2=np.array([1e7, 1e7]), birth_rate_2010=np.array([0.01, 0.02]),
-        death_rate_2010=np.array([0.005, 0.01]), services_initial=np.ones(n),
-        income_initial=np.ones(n), market_access_mean=1.0, roc_income_initial=3.0e8,
-        census_year=2020, province=np.zeros(n, dtype=int))
+    state = make_state(one_age(np.array([100.0, 100.0])), urban=np.array([60.0, 30.0]),
+                       gdp=np.array([50.0, 20.0]), capital=np.array([100.0, 50.0]),
+                       tfp=np.array([0.5, 0.3]), emigrants=np.array([20.0, 20.0]))
+    const = make_constants(
+        n, fertility_level=np.array([1.0, 2.0]), mortality_level=np.array([1.0, 2.0]))
     return state, const
 
 
@@ -52,7 +49,7 @@ def test_one_year_of_flows_matches_hand_arithmetic():
     kernels = build_kernels(TT, PARAMS)
     new, flows = advance(state, const, Policy(2), kernels, TT, PARAMS, rng=None, want_od=True)
 
-    # Output: Y = A K^0.5 P^0.5 (no agglomeration, no land limit, everyone works).
+    # Output: Y = A K^0.5 L^0.5 (no agglomeration, no land limit, everyone 15–64 works).
     y1, y2 = 0.5 * math.sqrt(100 * 100), 0.3 * math.sqrt(50 * 100)
     assert new.gdp == pytest.approx([y1, y2])
     # Income per capita: half of output (bn yuan → yuan) over 100 residents each.
@@ -74,18 +71,52 @@ def test_one_year_of_flows_matches_hand_arithmetic():
     assert flows.migration_od[0, 1] == pytest.approx(m12)
     assert flows.migration_od[1, 0] == pytest.approx(m21)
     assert flows.roc_out_migration == pytest.approx([m1r, m2r])
-    # Arrivals from ROC: 1% of 200 residents, split by exp(ln y_j − τ_Rj).
-    a1, a2 = math.exp(math.log(inc1) - 5.0), math.exp(math.log(inc2) - 4.0)
-    roc_in = [2.0 * a1 / (a1 + a2), 2.0 * a2 / (a1 + a2)]
+    # From ROC: 10% of the 20 emigrants return home; newcomers, 1% of the 200
+    # residents, split by e_j = exp(ln y_j) (no distance: no airport effect).
+    returns = [2.0, 2.0]
+    newcomers = [2.0 * inc1 / (inc1 + inc2), 2.0 * inc2 / (inc1 + inc2)]
+    assert flows.roc_returns == pytest.approx(returns)
+    assert flows.roc_newcomers == pytest.approx(newcomers)
+    roc_in = [returns[0] + newcomers[0], returns[1] + newcomers[1]]
     assert flows.roc_in_migration == pytest.approx(roc_in)
     assert flows.out_migration == pytest.approx([m12 + m1r, m21 + m2r])
     assert flows.in_migration == pytest.approx([m21 + roc_in[0], m12 + roc_in[1]])
+    # Emigrants: less the returns, plus the leavers to ROC registered here (all are).
+    assert new.emigrants == pytest.approx([20 - 2 + m1r, 20 - 2 + m2r])
 
-    # Natural change on the population after migration.
-    after = [100 - m12 - m1r + m21 + roc_in[0], 100 - m21 - m2r + m12 + roc_in[1]]
-    assert flows.births == pytest.approx([0.01 * after[0], 0.02 * after[1]])
-    assert flows.deaths == pytest.approx([0.005 * after[0], 0.01 * after[1]])
-    assert new.population == pytest.approx([after[0] * 1.005, after[1] * 1.01])
+    # Natural change on the population after migration, by sex and age: the movers
+    # are all 27, so are the leavers and county arrivals; ROC arrivals follow the
+    # flat mixes of the constants (1/172 in every cell).
+    after_25 = [100 - m12 - m1r + m21, 100 - m21 - m2r + m12]
+    shape = cohorts.fertility_shape()
+    cell = [roc_in[k] / 172 for k in (0, 1)]
+    women = [np.full(86, cell[k]) for k in (0, 1)]
+    for k in (0, 1):
+        women[k][27] += after_25[k] / 2
+    assert flows.births == pytest.approx([1.0 * shape @ women[0], 2.0 * shape @ women[1]])
+    m_std = cohorts.standard_death_rates()
+    q = lambda k, s, g: -math.expm1(-[1.0, 2.0][k] * m_std[s, g])  # noqa: E731
+    deaths_25 = [sum(q(k, s, 27) * (after_25[k] / 2 + cell[k]) for s in (0, 1))
+                 for k in (0, 1)]
+    adult_elsewhere = [sum(q(k, s, g) * cell[k] for s in (0, 1) for g in range(86)
+                           if g != 27) for k in (0, 1)]
+    infant = [sum(flows.births[k] / 2 * -math.expm1(-0.5 * [1.0, 2.0][k] * m_std[s, 0])
+                  for s in (0, 1)) for k in (0, 1)]
+    assert flows.deaths == pytest.approx([deaths_25[k] + adult_elsewhere[k] + infant[k]
+                                          for k in (0, 1)])
+    after = [a + roc_in[k] for k, a in enumerate(after_25)]
+    assert new.population == pytest.approx([after[k] + flows.births[k] - flows.deaths[k]
+                                            for k in (0, 1)])
+    # Arrivals from the other county (same province, registered there) count as
+    # registered in another county, newcomers as registered in another province;
+    # births and deaths keep the registration shares.
+    grow = [new.population[k] / after[k] for k in (0, 1)]
+    assert new.registered_other_county == pytest.approx([m21 * grow[0], m12 * grow[1]])
+    assert new.registered_other_province == pytest.approx(
+        [newcomers[0] * grow[0], newcomers[1] * grow[1]])
+    # The surviving 27-year-olds are 28 at the end of the year.
+    survivors_27 = [after_25[k] + 2 * cell[k] - deaths_25[k] for k in (0, 1)]
+    assert new.ages[:, :, 28].sum(axis=1) == pytest.approx(survivors_27)
 
     # Investment: 40% saved, half stays home, the rest split by a_j = r_j = Y_j / (2 K_j).
     r1, r2, r_roc = 0.5 * y1 / 100, 0.5 * y2 / 50, 0.2
@@ -103,7 +134,8 @@ def test_one_year_of_flows_matches_hand_arithmetic():
 
 def test_stochastic_draws_are_integers_around_the_expectation():
     state, const = _setup()
-    big = State(**{**state.__dict__, "urban": state.urban * 1e4, "rural": state.rural * 1e4})
+    big = State(**{**state.__dict__, "ages": state.ages * 1e4, "urban": state.urban * 1e4,
+                   "rural": state.rural * 1e4, "emigrants": state.emigrants * 1e4})
     kernels = build_kernels(TT, PARAMS)
     _, expected = advance(big, const, Policy(2), kernels, TT, PARAMS, rng=None, want_od=True)
     draws = [advance(big, const, Policy(2), kernels, TT, PARAMS,
@@ -147,19 +179,22 @@ def test_size_commuting_and_settlement_match_hand_arithmetic():
     m21, m2r = 10 * w21 / (w21 + w22 + w2r), 10 * w2r / (w21 + w22 + w2r)
     assert flows.migration_od[0, 1] == pytest.approx(m12)
     assert flows.migration_od[1, 0] == pytest.approx(m21)
-    a1, a2 = math.exp(u1 - 5.0), math.exp(u2 - 4.0)
-    roc_in = [2.0 * a1 / (a1 + a2), 2.0 * a2 / (a1 + a2)]
+    # Newcomers go by e_j = exp(u_j), the size term included (2 returns each too).
+    a1, a2 = math.exp(u1), math.exp(u2)
+    roc_in = [2.0 + 2.0 * a1 / (a1 + a2), 2.0 + 2.0 * a2 / (a1 + a2)]
     assert flows.roc_in_migration == pytest.approx(roc_in)
 
     # Leavers leave urban and rural alike; arrivals settle in towns with share
-    # u + 0.5 (1 - u); natural change (+0.5%, +1%) keeps the urban share.
+    # u + 0.5 (1 - u); natural change keeps the urban share.
     out = [m12 + m1r, m21 + m2r]
     arrive = [m21 + roc_in[0], m12 + roc_in[1]]
+    after = [100 - out[0] + arrive[0], 100 - out[1] + arrive[1]]
+    grow = [new.population[k] / after[k] for k in (0, 1)]
     urban1 = 60 * (1 - out[0] / 100) + (0.6 + 0.5 * 0.4) * arrive[0]
     urban2 = 30 * (1 - out[1] / 100) + (0.3 + 0.5 * 0.7) * arrive[1]
-    assert new.urban == pytest.approx([urban1 * 1.005, urban2 * 1.01])
-    assert new.population == pytest.approx([(100 - out[0] + arrive[0]) * 1.005,
-                                            (100 - out[1] + arrive[1]) * 1.01])
+    assert new.urban == pytest.approx([urban1 * grow[0], urban2 * grow[1]])
+    np.testing.assert_allclose(new.population,
+                               [after[k] + flows.births[k] - flows.deaths[k] for k in (0, 1)])
 
 
 def test_room_is_the_share_of_the_urban_land_need_the_stock_covers():
@@ -177,17 +212,22 @@ def test_room_is_the_share_of_the_urban_land_need_the_stock_covers():
 
 
 def test_initial_state_owns_its_arrays_and_normalises_market_access():
+    from sim.model.census import CensusData
     from sim.model.core.initial import initial_state
 
     kernels = build_kernels(TT, PARAMS)
     gdp = np.array([50.0, 20.0])
-    state, const = initial_state(
-        year=2020, population=np.array([100.0, 100.0]), urban=np.array([60.0, 30.0]),
-        gdp=gdp, primary_va_share=np.array([0.1, 0.2]),
-        primary_pop_share=np.array([0.2, 0.3]), edu_years=np.array([10.0, 8.0]),
-        area_km2=np.array([1e3, 1e3]), birth_rate=np.array([0.01, 0.02]),
-        death_rate=np.array([0.005, 0.01]), province=np.zeros(2, dtype=int),
-        kernels=kernels, params=PARAMS)
+    groups = np.zeros((2, 2, 19))
+    groups[:, :, 6] = 50.0  # everyone 25–29
+    data = CensusData(
+        year=2020, ages=groups, urban=np.array([60.0, 30.0]), gdp=gdp,
+        primary_va_share=np.array([0.1, 0.2]), primary_pop_share=np.array([0.2, 0.3]),
+        edu_years=np.array([10.0, 8.0]), area_km2=np.array([1e3, 1e3]),
+        province=np.zeros(2, dtype=int), registered_other_county=np.array([5.0, 1.0]),
+        registered_other_province=np.array([2.0, 0.0]), emigrants_2010=np.array([10.0, 30.0]),
+        ages_2010=groups, births_2010=np.array([1.0, 2.0]), deaths_2010=np.array([0.5, 1.0]),
+        male_share_at_birth=np.full(2, 0.52))
+    state, const = initial_state(data, kernels, PARAMS.replace(emigrant_stock_change=1.5))
     # MA₀ = (Σ_j Y_j e^(−θτ_ij)) / its mean, and the mean is eq. 2's norm.
     raw = kernels.access @ gdp
     assert const.market_access_mean == pytest.approx(raw.mean())
@@ -198,3 +238,15 @@ def test_initial_state_owns_its_arrays_and_normalises_market_access():
                            (state.income, const.income_initial)):
         np.testing.assert_array_equal(mine, constant)
         assert not np.shares_memory(mine, constant)
+    # The census groups are spread over single years, keeping their totals.
+    np.testing.assert_allclose(state.ages[:, :, 25:30].sum(axis=2), 50.0)
+    assert state.ages.sum() == pytest.approx(200.0)
+    # A 2020 start scales the 2010 emigrant stock; the fertility level reproduces
+    # the 2010 births with the standard shape.
+    np.testing.assert_allclose(state.emigrants, [15.0, 45.0])
+    women = state.ages[:, 1, :]
+    np.testing.assert_allclose(const.fertility_level * (women @ cohorts.fertility_shape()),
+                               [1.0, 2.0])
+    # The mover profile has a population-weighted mean of 1.
+    ages = state.ages
+    assert (const.mover_profile * ages.sum(axis=0)).sum() / ages.sum() == pytest.approx(1.0)

@@ -21,7 +21,7 @@ def kind(series: pd.Series) -> str:
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory):
     scenario = sim.load_scenario("scenarios/land_quota_trading.toml").with_changes(end_year=2022)
-    results = sim.run(scenario, seed=2, record_flows=True)
+    results = sim.run(scenario, seed=2, record_flows=True, record_ages=True)
     return results.save(tmp_path_factory.mktemp("schema") / "run")
 
 

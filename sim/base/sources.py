@@ -62,6 +62,45 @@ def platforms() -> pd.DataFrame:
     return _read_csv("platforms.csv").copy()
 
 
+def census_age_migration() -> pd.DataFrame:
+    """Census 2010 and 2020 by age × sex, hukou and migrant stocks (codes of each year).
+
+    ``code`` is read as an integer; 2010 rows are on 2010 codes and boundaries (see
+    :mod:`sim.model.census` for the harmonisation to 2020 units).
+    """
+    return _read_csv("census_age_migration.csv").copy()
+
+
+@cache
+def _crosswalk() -> pd.DataFrame:
+    rows = []
+    in_table = False
+    for line in data_file("crosswalk.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("| 2010 code"):
+            in_table = True
+            continue
+        if not in_table or not line.startswith("|") or set(line) <= set("|-: "):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if len(cells) != 7:
+            raise ValueError(f"crosswalk.md: a table row has {len(cells)} cells, not 7: "
+                             f"{line[:60]}")
+        code_2010, name_2010, codes_2020, names_2020, kind, group, _note = cells
+        rows.append({"code_2010": int(code_2010), "name_2010": name_2010,
+                     "codes_2020": tuple(int(c) for c in codes_2020.split("+")),
+                     "names_2020": names_2020, "type": kind, "cmp_group": int(group)})
+    return pd.DataFrame(rows)
+
+
+def crosswalk() -> pd.DataFrame:
+    """The table of ``crosswalk.md``: every 2010 unit → its 2020 unit(s) and comparison group.
+
+    Columns: ``code_2010``, ``name_2010``, ``codes_2020`` (a tuple), ``names_2020``,
+    ``type`` (same, rename, merge, split, boundary change) and ``cmp_group``.
+    """
+    return _crosswalk().copy()
+
+
 @cache
 def _prefectures() -> str:
     return data_file("prefectures.geojson").read_text(encoding="utf-8")

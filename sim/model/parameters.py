@@ -87,10 +87,11 @@ class Parameters:
         "modelling assumption; a 2 h trip keeps exp(-1) ≈ 37% of the weight at the default",
         "production")
     labour_participation: float = _p(
-        0.55, "1", "ℓ, share of residents who work",
-        (0.1, 1.0), (0.45, 0.65),
-        "modelling assumption; its level is absorbed by TFP, which is fitted to observed GDP",
-        "production")
+        0.75, "1", "ℓ, share of residents aged 15–64 who work (labour L = ℓ × residents "
+        "15–64, so ageing and migration by age change the labour force)",
+        (0.1, 1.0), (0.65, 0.85),
+        "modelling assumption; its level is absorbed by TFP, which is fitted to observed "
+        "GDP (only the age structure's changes matter)", "production")
     capital_output_ratio: float = _p(
         3.0, "years", "initial capital stock K = ratio × GDP",
         (0.5, 10.0), (2.0, 4.0),
@@ -145,7 +146,8 @@ class Parameters:
         (0.0, 5.0), (0.0, 1.0), "modelling assumption (docs/model.md §5.3, h(C, U))", "land")
     # --- migration -------------------------------------------------------------
     migration_rate: float = _p(
-        0.05, "1/year", "μ, share of each county's residents who reconsider where to live",
+        0.05, "1/year", "μ, share of each county's residents who reconsider where to live "
+        "each year (the mean over ages; by age it follows the Rogers–Castro profile)",
         (0.0, 1.0), (0.02, 0.30), "modelling assumption; calibrated", "migration")
     income_elasticity: float = _p(
         2.0, "1", "β_y, weight of log income per capita in destination utility",
@@ -181,6 +183,11 @@ class Parameters:
     stay_bonus: float = _p(
         4.0, "1", "utility bonus for staying in the current county", (0.0, 20.0),
         (0.0, 6.0), "modelling assumption; calibrated", "migration")
+    hukou_conversion_rate: float = _p(
+        0.03, "1/year", "share of residents registered elsewhere who register in the "
+        "county each year", (0.0, 1.0), (0.0, 0.10),
+        "modelling assumption (hukou transfers); calibrated to the census stocks",
+        "migration")
     migrant_urban_bias: float = _p(
         0.5, "1", "σ, how much more than the residents arriving migrants (from other counties "
         "and ROC) settle in towns: a share u + σ(1 − u) of them does, u the county's urban "
@@ -206,9 +213,30 @@ class Parameters:
     roc_access_h: float = _p(
         4.0, "h", "travel time from a gateway county (Shuangliu, Yubei airports) to ROC",
         (0.0, 48.0), (2.0, 8.0), "modelling assumption", "roc")
-    roc_return_migration_rate: float = _p(
-        0.002, "1/year", "migrants arriving from ROC per year, as a share of the region's "
-        "population", (0.0, 0.2), (0.0, 0.02), "modelling assumption; calibrated", "roc")
+    roc_return_rate: float = _p(
+        0.05, "1/year", "ρ, share of a county's emigrants in the rest of China who return "
+        "each year (returns go to the county they are registered in)",
+        (0.0, 1.0), (0.0, 0.2), "modelling assumption; calibrated", "roc")
+    roc_newcomer_rate: float = _p(
+        0.0015, "1/year", "newcomers from the rest of China (registered outside Sichuan and "
+        "Chongqing) per resident of the two provinces and year, placed by destination "
+        "attractiveness and size", (0.0, 0.05), (0.0, 0.005),
+        "2010 and 2020 censuses: residents registered in another province rose from 2.1 M "
+        "to 4.8 M in the two provinces; calibrated", "roc")
+    emigrant_attrition: float = _p(
+        0.02, "1/year", "share of the emigrant stock lost each year other than by return "
+        "(deaths, registration moved to the destination)", (0.0, 0.5), (0.0, 0.06),
+        "modelling assumption", "roc")
+    return_age_shift_years: float = _p(
+        10.0, "years", "how much older returning migrants are than leaving ones (shift of "
+        "the Rogers–Castro labour peak)", (0.0, 40.0), (0.0, 20.0),
+        "census cohorts 2010→2020: Sichuan loses men at 15–24 and regains them at 30–34 "
+        "and 50–59 (docs/demography.md); modelling assumption", "roc")
+    emigrant_stock_change: float = _p(
+        1.0, "1", "emigrant stock of 2020 over that of 2010, for runs that start from the "
+        "2020 census (which has no hukou counts)", (0.2, 5.0), (0.8, 1.3),
+        "not observed: Sichuan's emigrants were reported as 'more than 10 million' in 2020 "
+        "(10.2 M in 2010 from the census); see docs/demography.md", "roc")
     roc_investment_inflow_share: float = _p(
         0.03, "1", "investment arriving from ROC per year, as a share of the region's GDP",
         (0.0, 1.0), (0.0, 0.10),
@@ -231,16 +259,38 @@ class Parameters:
         0.8, "1", "g, initial governance (investment) efficiency of every county",
         (0.01, 1.0), (0.5, 1.0), "modelling assumption: no county data exist", "investment")
     # --- demography ----------------------------------------------------------------
-    birth_rate_trend: float = _p(
-        -0.03, "1/year", "relative yearly change of every county's 2010 birth rate",
-        (-0.5, 0.5), (-0.06, 0.02),
-        "NBS: China's crude birth rate fell from 11.9‰ (2010) to 8.5‰ (2020), -3.3%/year",
+    birth_registration_factor: float = _p(
+        1.2, "1", "ρ_b, births per registered birth: the 2010 county birth rates (the "
+        "census's births of the year before) under-count births",
+        (0.5, 2.0), (1.0, 1.35),
+        "2010 census TFR 1.18 reported vs 1.5–1.6 from children counted later (Jiang et al., "
+        "analysis of the 2010 census microdata); in Sichuan and Chongqing the 2020 census "
+        "counts 24–29% more children aged 5–9 than 5 × the 2010 births (docs/demography.md); "
+        "calibrated", "demography")
+    child_undercount_2010: float = _p(
+        1.1, "1", "children aged 0–4 per child the 2010 census counted (runs from the 2010 "
+        "census start with this many more)", (1.0, 1.5), (1.0, 1.25),
+        "census cohorts: residents aged 10–14 in 2020 are 13–16% more than those aged 0–4 "
+        "in 2010 in Sichuan and Chongqing although the region lost migrants "
+        "(docs/demography.md); calibrated", "demography")
+    fertility_trend: float = _p(
+        -0.015, "1/year", "g_f, relative yearly change of every county's fertility level "
+        "after 2010", (-0.5, 0.5), (-0.05, 0.02),
+        "China's TFR ≈ 1.5 (2010, corrected) to 1.3 (2020 census): ≈ −1.5%/year; calibrated",
         "demography")
-    death_rate_trend: float = _p(
-        0.0, "1/year", "relative yearly change of every county's 2010 death rate",
-        (-0.5, 0.5), (-0.01, 0.03),
-        "NBS: China's crude death rate 7.1‰ (2010), 7.1‰ (2020); ageing regions rise",
+    mortality_decline: float = _p(
+        0.02, "1/year", "g_m, relative yearly decline of death rates at every age",
+        (-0.1, 0.2), (0.005, 0.035),
+        "China's life expectancy rose from 74.8 (2010) to 77.9 (2020) years, ≈ 0.3 years a "
+        "year, which a Gompertz slope of ≈ 0.1 turns into ≈ 2–3% lower death rates a year",
         "demography")
+    mortality_prior_deaths: float = _p(
+        500.0, "persons", "weight of the province's death rates in a county's mortality "
+        "level: K = (D + w) / (E + w / K_province), D the county's 2010 deaths, E those of "
+        "the standard schedule (empirical-Bayes shrinkage; 0 = the county's own)",
+        (0.0, 1e6), (0.0, 5000.0),
+        "modelling assumption: reported 2010 county death rates imply life expectancies from "
+        "64 to 91 years, more spread than mortality varies", "demography")
     urbanisation_base_rate: float = _p(
         0.025, "1/year", "ν₀, share of rural residents who become urban each year whatever "
         "the income gap (the structural urbanisation trend)", (0.0, 0.5), (0.0, 0.06),

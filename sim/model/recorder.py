@@ -15,9 +15,12 @@ import numpy as np
 import pandas as pd
 
 from sim.model import indicators
+from sim.model.core import cohorts
 from sim.model.core.production import BN
 from sim.model.core.state import Policy, State, YearFlows
 from sim.model.schema import (
+    AGE_GROUP_LABELS,
+    AGE_YEAR,
     COUNTY_YEAR_COLUMNS,
     FLOWS,
     LEVERS_YEAR,
@@ -40,6 +43,9 @@ COLUMNS_FROM_STATE = {
     "land_km2": "land",
     "governance": "governance",
     "market_access": "market_access",
+    "emigrants": "emigrants",
+    "registered_other_county": "registered_other_county",
+    "registered_other_province": "registered_other_province",
 }
 #: County-year columns copied from the year's flows (NaN in the start-year row).
 COLUMNS_FROM_FLOWS = {
@@ -49,9 +55,14 @@ COLUMNS_FROM_FLOWS = {
     "out_migration": "out_migration",
     "roc_in_migration": "roc_in_migration",
     "roc_out_migration": "roc_out_migration",
+    "roc_returns": "roc_returns",
+    "roc_newcomers": "roc_newcomers",
     "investment_in_bn_yuan": "investment_in",
     "investment_out_bn_yuan": "investment_out",
 }
+#: County-year columns computed from the residents by age (see :func:`age_columns`).
+COLUMNS_FROM_AGES = ("share_aged_0_14", "share_aged_15_64", "share_aged_65_plus",
+                     "dependency_ratio")
 #: County-year columns copied from the year's policy (lever bookkeeping).
 COLUMNS_FROM_POLICY = {
     "fiscal_transfer_bn_yuan": "transfers_bn_yuan",
@@ -63,23 +74,36 @@ COLUMNS_FROM_POLICY = {
 class Recorder:
     """Preallocated buffers for the recorded years of one run.
 
+    The model simulates every county of Sichuan and Chongqing; the recorder keeps
+    the counties of the run's region (``scope``), which its tables report.
+
     Args:
         years: the recorded years, start year first.
-        n: number of counties.
+        scope: positions of the region's counties among the simulated ones.
         lever_ids: ids of the scenario's levers (for attribution).
         record_flows: also keep the yearly origin–destination matrices.
+        record_ages: also keep residents by sex and age group (the ``age_year`` table).
     """
 
-    def __init__(self, years: Sequence[int], n: int, lever_ids: Sequence[str],
-                 record_flows: bool = False) -> None:
+    def __init__(self, years: Sequence[int], scope: np.ndarray, lever_ids: Sequence[str],
+                 record_flows: bool = False, record_ages: bool = False) -> None:
         self.years = list(years)
+        self.scope = np.asarray(scope)
+        #: A slice where the region is every simulated county (no copy when recording).
+        self._take = (slice(None) if np.array_equal(self.scope, np.arange(len(self.scope)))
+                      else self.scope)
+        n = len(self.scope)
         shape = (len(self.years), n)
         recorded = (*COLUMNS_FROM_STATE, *COLUMNS_FROM_FLOWS, *COLUMNS_FROM_POLICY,
-                    "travel_time_to_core_h")
+                    *COLUMNS_FROM_AGES, "travel_time_to_core_h")
         self.buffers = {name: np.full(shape, np.nan) for name in recorded}
         self.lever_weights = np.zeros((len(self.years), len(lever_ids)))
         self.lever_ids = list(lever_ids)
         self.record_flows = record_flows
+        self.record_ages = record_ages
+        self.ages = np.zeros((len(self.years), n, 2, 19)) if record_ages else None  # groups
+        #: Net migration of the region with the simulated counties outside it, by year.
+        self.outside = np.full(len(self.years), np.nan)
         self.od: list[tuple[int, YearFlows]] = []
         self.row = 0
 
@@ -88,17 +112,27 @@ class Recorder:
         """Copy one year into the buffers (flows and policy are None at the start)."""
         t = self.row
         b = self.buffers
+        take = self._take
         for col, attr in COLUMNS_FROM_STATE.items():
-            b[col][t] = getattr(state, attr)
-        b["travel_time_to_core_h"][t] = time_to_core
+            b[col][t] = getattr(state, attr)[take]
+        ages = state.ages[take]
+        for col, values in zip(COLUMNS_FROM_AGES, age_columns(ages), strict=True):
+            b[col][t] = values
+        if self.ages is not None:
+            self.ages[t] = cohorts.to_groups(ages)
+        b["travel_time_to_core_h"][t] = time_to_core[take]
         if flows is not None:
             for col, attr in COLUMNS_FROM_FLOWS.items():
-                b[col][t] = getattr(flows, attr)
+                b[col][t] = getattr(flows, attr)[take]
+            # In − out of the region's counties, less the exchange with ROC: what it
+            # exchanged with the simulated counties outside it (inner moves cancel).
+            self.outside[t] = ((b["in_migration"][t] - b["out_migration"][t]).sum()
+                               - (b["roc_in_migration"][t] - b["roc_out_migration"][t]).sum())
             if self.record_flows:
                 self.od.append((state.year, flows))
         if policy is not None:
             for col, attr in COLUMNS_FROM_POLICY.items():
-                b[col][t] = getattr(policy, attr)
+                b[col][t] = getattr(policy, attr)[take]
         if lever_weights is not None:
             self.lever_weights[t] = lever_weights
         self.row += 1
@@ -164,10 +198,14 @@ class Recorder:
     def region_year(self, ids: dict, table: pd.DataFrame) -> Columns:
         """The region × year table (see :data:`REGION_YEAR_COLUMNS`), column by column."""
         b = self.buffers
+        population = b["urban_population"] + b["rural_population"]
         summary = indicators.region_summary(
-            b["gdp_bn_yuan"], b["urban_population"] + b["rural_population"],
-            b["urban_population"], table["province_en"].to_numpy(),
-            table["is_core"].to_numpy(), table["is_pilot"].to_numpy(), group_name="province")
+            b["gdp_bn_yuan"], population, b["urban_population"],
+            table["province_en"].to_numpy(), table["is_core"].to_numpy(),
+            table["is_pilot"].to_numpy(), group_name="province")
+        total = population.sum(axis=1)
+        mean_pop = np.append(np.nan, (total[1:] + total[:-1]) / 2)
+        weights = population / total[:, None]
         cols: dict[str, Any] = {key: _constant(value, len(self.years))
                                 for key, value in ids.items()}
         cols.update(summary, **{
@@ -175,17 +213,59 @@ class Recorder:
             "births": _sum(b["births"]),
             "deaths": _sum(b["deaths"]),
             "roc_net_migration": _sum(b["roc_in_migration"]) - _sum(b["roc_out_migration"]),
+            "roc_out_migration": _sum(b["roc_out_migration"]),
+            "roc_returns": _sum(b["roc_returns"]),
+            "roc_newcomers": _sum(b["roc_newcomers"]),
+            "outside_net_migration": self.outside,
+            "emigrants": b["emigrants"].sum(axis=1),
+            "registered_other_county": b["registered_other_county"].sum(axis=1),
+            "registered_other_province": b["registered_other_province"].sum(axis=1),
+            "crude_birth_rate": _sum(b["births"]) / mean_pop,
+            "crude_death_rate": _sum(b["deaths"]) / mean_pop,
+            "share_aged_0_14": (b["share_aged_0_14"] * weights).sum(axis=1),
+            "share_aged_15_64": (b["share_aged_15_64"] * weights).sum(axis=1),
+            "share_aged_65_plus": (b["share_aged_65_plus"] * weights).sum(axis=1),
         })
+        cols["dependency_ratio"] = (1.0 - cols["share_aged_15_64"]) / cols["share_aged_15_64"]
         return {name: cols[name] for name in REGION_YEAR_COLUMNS}
 
-    def flows(self, ids: dict, table: pd.DataFrame) -> pd.DataFrame:
-        """Yearly origin–destination flows (ROC has code 0), if recorded."""
-        codes = np.append(table["code"].to_numpy(), 0)
+    def age_year(self, ids: dict, table: pd.DataFrame) -> Columns:
+        """Residents by year, county, sex and age group (needs ``record_ages``)."""
+        if self.ages is None:
+            raise RuntimeError("construct the model with record_ages=True to keep ages")
+        ages = self.ages[:self.row]
+        t, n, sexes, groups = ages.shape
+        size = ages.size
+        cols: dict[str, Any] = {key: _constant(value, size) for key, value in ids.items()}
+        cols.update({
+            "year": np.repeat(np.asarray(self.years[:t], dtype=np.int64), n * sexes * groups),
+            "code": np.tile(np.repeat(table["code"].to_numpy(), sexes * groups), t),
+            "sex": _categorical(np.tile(np.repeat(np.arange(sexes, dtype=np.int8), groups),
+                                        t * n), ("m", "f")),
+            "age_group": _categorical(np.tile(np.arange(groups, dtype=np.int8), t * n * sexes),
+                                      AGE_GROUP_LABELS),
+            "population": ages.ravel(),
+        })
+        return {name: cols[name] for name in AGE_YEAR.names}
+
+    def flows(self, ids: dict, codes: np.ndarray) -> pd.DataFrame:
+        """Yearly origin–destination flows with a county of the region at one end.
+
+        Args:
+            ids: the run's ids.
+            codes: codes of every simulated county (ROC has code 0).
+        """
+        codes = np.append(codes, 0)
+        in_scope = np.zeros(len(codes), dtype=bool)
+        in_scope[self.scope] = True
+        in_scope[-1] = False
         parts = []
         for year, f in self.od:
-            migrants = np.vstack([f.migration_od, np.append(f.roc_in_migration, 0.0)])
+            from_roc = f.roc_returns + f.roc_newcomers
+            migrants = np.vstack([f.migration_od, np.append(from_roc, 0.0)])
             invest = np.vstack([f.investment_od, np.append(f.investment_from_roc, 0.0)])
-            origin, dest = np.nonzero((migrants > 0) | (invest > 0))
+            touches = in_scope[:, None] | in_scope[None, :]
+            origin, dest = np.nonzero(((migrants > 0) | (invest > 0)) & touches)
             parts.append(pd.DataFrame({
                 "year": year, "origin": codes[origin], "destination": codes[dest],
                 "migrants": migrants[origin, dest], "investment_bn_yuan": invest[origin, dest],
@@ -196,6 +276,12 @@ class Recorder:
         for key, value in ids.items():
             df[key] = value
         return df[list(FLOWS.dtypes)]
+
+
+def age_columns(ages: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Shares aged 0–14, 15–64 and 65+, and the dependency ratio, of (N, 2, 86) residents."""
+    young, working, old = cohorts.age_shares(ages)
+    return young, working, old, (young + old) / np.maximum(working, 1e-12)
 
 
 def empty_columns(dtypes: dict[str, str]) -> Columns:

@@ -17,12 +17,19 @@ import pandas as pd
 
 from sim.base import sources
 from sim.base.errors import InputError
+from sim.model import census
+from sim.model.census import CensusData
 
 REGIONS: dict[str, str] = {
     "ccec": "Chengdu–Chongqing Economic Circle (2021 Outline; Kaizhou and Yunyang, "
     "partly inside, are included): 140 units",
     "sichuan_chongqing": "all 221 county-level units of Sichuan and Chongqing",
 }
+#: The simulated population system: every county of Sichuan and Chongqing. A run's region
+#: is what its levers select from and its tables report; migration, births and deaths
+#: are simulated for the whole system, so the exchange with the rest of China does not
+#: depend on the region (docs/model.md §1).
+SYSTEM = "sichuan_chongqing"
 CENSUS_YEARS = (2010, 2020)
 FIRST_YEAR, LAST_YEAR = 2010, 2035
 
@@ -85,6 +92,43 @@ class Region:
         index = (self.table["province_en"] == "Chongqing").to_numpy(dtype=np.int64)
         index.flags.writeable = False
         return index
+
+    @cached_property
+    def _census_data(self) -> CensusData:
+        return self._build_census_data()
+
+    def census_data(self) -> CensusData:
+        """What the census and county data say at the census year (cached; see below)."""
+        return self._census_data
+
+    def _build_census_data(self) -> CensusData:
+        """Build :meth:`census_data`, in county order.
+
+        Residents by sex and age, registration stocks and the 2010 vital events come
+        from ``census_age_migration.csv`` on 2020 units (:mod:`sim.model.census`);
+        GDP, sector shares, schooling and area from this region's table.
+        """
+        codes = self.codes
+        now = census.units(self.census_year).loc[codes]
+        then = census.units(2010).loc[codes]
+        ages = census.age_array(now)
+        newborn = ages[:, :, 0]
+        male_share = np.empty(self.n)
+        for prov in np.unique(self.province_index):
+            rows = self.province_index == prov
+            male_share[rows] = newborn[rows, 0].sum() / newborn[rows].sum()
+        return CensusData(
+            year=self.census_year, ages=ages, urban=now["urban"].to_numpy(dtype=float),
+            gdp=self.column("gdp_bn_yuan"), primary_va_share=self.column("primary_va_share"),
+            primary_pop_share=self.column("primary_pop_share"),
+            edu_years=self.column("edu_years"), area_km2=self.column("area_km2"),
+            province=self.province_index,
+            registered_other_county=now["migrants_other_county_same_province"].to_numpy(
+                dtype=float),
+            registered_other_province=now["migrants_other_province"].to_numpy(dtype=float),
+            emigrants_2010=census.emigrants_2010().loc[codes].to_numpy(),
+            ages_2010=census.age_array(then), births_2010=then["births"].to_numpy(),
+            deaths_2010=then["deaths"].to_numpy(), male_share_at_birth=male_share)
 
     def index_of(self, code: int) -> int:
         """Return the county index of an administrative code."""

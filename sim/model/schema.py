@@ -37,6 +37,9 @@ class Column:
         scale: factor from the stored value to the displayed one.
         difference_unit: unit of a scenario-minus-baseline difference (default
             ``unit``; "pp" for shares shown in %).
+        flow: what happened during the year (empty in the start year's row).
+        sums: county values add up to a total over counties (persons, yuan, km²);
+            other columns are averaged, weighted by population.
     """
 
     name: str
@@ -46,6 +49,8 @@ class Column:
     unit: str = ""
     scale: float = 1.0
     difference_unit: str | None = None
+    flow: bool = False
+    sums: bool = False
 
     @property
     def diff_unit(self) -> str:
@@ -80,10 +85,27 @@ class Table:
         return {c.name: c.dtype for c in self.columns}
 
 
+#: Columns that record what happened during a year (empty in the start year).
+_FLOWS = frozenset({
+    "births", "deaths", "in_migration", "out_migration", "net_migration", "roc_in_migration",
+    "roc_out_migration", "roc_returns", "roc_newcomers", "investment_in_bn_yuan",
+    "investment_out_bn_yuan", "fiscal_transfer_bn_yuan", "land_traded_km2",
+    "land_trade_value_bn_yuan", "land_quota_transfer_km2", "roc_net_migration",
+    "outside_net_migration", "crude_birth_rate", "crude_death_rate"})
+#: County columns that add up over counties.
+_SUMS = frozenset({
+    "population", "urban_population", "rural_population", "births", "deaths", "in_migration",
+    "out_migration", "net_migration", "roc_in_migration", "roc_out_migration", "roc_returns",
+    "roc_newcomers", "emigrants", "registered_other_county", "registered_other_province",
+    "gdp_bn_yuan", "capital_bn_yuan", "investment_in_bn_yuan", "investment_out_bn_yuan",
+    "land_km2", "fiscal_transfer_bn_yuan", "land_traded_km2", "land_trade_value_bn_yuan",
+    "land_quota_transfer_km2"})
+
+
 def _c(name: str, dtype: str, doc: str, label: str = "", unit: str = "", scale: float = 1.0,
        difference_unit: str | None = None) -> Column:
     return Column(name, dtype, doc, label or name.replace("_", " ").capitalize(), unit, scale,
-                  difference_unit)
+                  difference_unit, flow=name in _FLOWS, sums=name in _SUMS)
 
 
 _MILLION, _THOUSAND = 1e-6, 1e-3
@@ -126,6 +148,26 @@ COUNTY_YEAR = Table("county_year", "one row per county and year", (
        "In-migration from rest of China", "thousand", _THOUSAND),
     _c("roc_out_migration", "float64", "departures to the rest of China",
        "Out-migration to rest of China", "thousand", _THOUSAND),
+    _c("roc_returns", "float64", "people registered in the county coming back from the rest "
+       "of China (part of roc_in_migration)", "Returns from rest of China", "thousand",
+       _THOUSAND),
+    _c("roc_newcomers", "float64", "people registered outside Sichuan and Chongqing arriving "
+       "from the rest of China (the rest of roc_in_migration)",
+       "Newcomers from rest of China", "thousand", _THOUSAND),
+    _c("emigrants", "float64", "people registered in the county living in the rest of China "
+       "(end of year)", "Emigrants in rest of China", "thousand", _THOUSAND),
+    _c("registered_other_county", "float64", "residents registered (hukou) in another county "
+       "of the province", "Residents registered in another county", "thousand", _THOUSAND),
+    _c("registered_other_province", "float64", "residents registered in another province",
+       "Residents registered in another province", "thousand", _THOUSAND),
+    _c("share_aged_0_14", "float64", "share of residents aged 0–14", "Aged 0–14", "%", 100,
+       "pp"),
+    _c("share_aged_15_64", "float64", "share of residents aged 15–64", "Aged 15–64", "%", 100,
+       "pp"),
+    _c("share_aged_65_plus", "float64", "share of residents aged 65 and over", "Aged 65+",
+       "%", 100, "pp"),
+    _c("dependency_ratio", "float64", "residents aged 0–14 and 65+ per resident aged 15–64",
+       "Dependency ratio", "%", 100, "pp"),
     _c("gdp_bn_yuan", "float64", "output of the year", "GDP", "bn yuan"),
     _c("gdp_per_capita_yuan", "float64", "GDP over year-end population", "GDP per capita",
        "thousand yuan", _THOUSAND),
@@ -173,6 +215,33 @@ REGION_YEAR = Table("region_year", "one row per year: regional totals and indica
     _c("deaths", "float64", "deaths in the region", "Deaths", "thousand", _THOUSAND),
     _c("roc_net_migration", "float64", "arrivals from minus departures to the rest of China",
        "Net migration with rest of China", "thousand", _THOUSAND),
+    _c("roc_out_migration", "float64", "departures to the rest of China",
+       "Out-migration to rest of China", "thousand", _THOUSAND),
+    _c("roc_returns", "float64", "returns of the region's emigrants from the rest of China",
+       "Returns from rest of China", "thousand", _THOUSAND),
+    _c("roc_newcomers", "float64", "newcomers registered outside Sichuan and Chongqing",
+       "Newcomers from rest of China", "thousand", _THOUSAND),
+    _c("outside_net_migration", "float64", "net migration with the counties of Sichuan and "
+       "Chongqing outside the region (0 for sichuan_chongqing)",
+       "Net migration with the rest of the two provinces", "thousand", _THOUSAND),
+    _c("emigrants", "float64", "people registered in the region's counties living in the rest "
+       "of China", "Emigrants in rest of China", "thousand", _THOUSAND),
+    _c("registered_other_county", "float64", "residents registered in another county of "
+       "their province", "Residents registered in another county", "thousand", _THOUSAND),
+    _c("registered_other_province", "float64", "residents registered in another province",
+       "Residents registered in another province", "thousand", _THOUSAND),
+    _c("crude_birth_rate", "float64", "births per resident (mean of the year's start and "
+       "end)", "Crude birth rate", "‰", 1000),
+    _c("crude_death_rate", "float64", "deaths per resident (mean of the year's start and "
+       "end)", "Crude death rate", "‰", 1000),
+    _c("share_aged_0_14", "float64", "share of residents aged 0–14", "Aged 0–14", "%", 100,
+       "pp"),
+    _c("share_aged_15_64", "float64", "share of residents aged 15–64", "Aged 15–64", "%", 100,
+       "pp"),
+    _c("share_aged_65_plus", "float64", "share of residents aged 65 and over", "Aged 65+",
+       "%", 100, "pp"),
+    _c("dependency_ratio", "float64", "residents aged 0–14 and 65+ per resident aged 15–64",
+       "Dependency ratio", "%", 100, "pp"),
     _c("gdp_bn_yuan", "float64", "regional GDP", "GDP", "bn yuan"),
     _c("gdp_per_capita_yuan", "float64", "regional GDP over population", "GDP per capita",
        "thousand yuan", _THOUSAND),
@@ -212,6 +281,15 @@ FLOWS = Table("flows", "one row per year, origin and destination with a flow (RO
        "(the diagonal: retained at home)", "Investment flow", "bn yuan"),
 ), keys=("year", "origin", "destination"))
 
+AGE_YEAR = Table("age_year", "one row per year, county, sex and age group (optional: "
+                 "record_ages)", (
+    *ID, _YEAR, _CODE,
+    _c("sex", "str", "m or f", "Sex"),
+    _c("age_group", "str", "census age group: 0, 1-4, 5-9, …, 80-84, 85+", "Age group"),
+    _c("population", "float64", "residents of the sex and age group at the end of the year",
+       "Population", "thousand", _THOUSAND),
+), keys=("year", "code", "sex", "age_group"))
+
 RUNS = Table("runs", "a batch's runs table (runs.parquet): one row per planned run, then one "
              "column per swept parameter or design factor", (
     *ID,
@@ -224,7 +302,9 @@ RUNS = Table("runs", "a batch's runs table (runs.parquet): one row per planned r
 
 #: The tables a run writes, in order (``flows`` only when recorded).
 RUN_TABLES: dict[str, Table] = {t.name: t for t in (COUNTY_YEAR, REGION_YEAR, LEVERS_YEAR,
-                                                     FLOWS)}
+                                                     FLOWS, AGE_YEAR)}
+#: Age group labels of ``age_year``.
+AGE_GROUP_LABELS = ("0", "1-4", *(f"{a}-{a + 4}" for a in range(5, 85, 5)), "85+")
 #: Every table of a results folder.
 TABLES: dict[str, Table] = {**RUN_TABLES, "runs": RUNS}
 
@@ -235,6 +315,9 @@ FLOWS_COLUMNS = FLOWS.names
 RUN_COLUMNS = RUNS.names
 #: Row keys within one run, by table (summaries group by them).
 ROW_KEYS = {name: table.keys for name, table in RUN_TABLES.items()}
+#: Columns empty in the start year's row, and county columns that add up, by name.
+FLOW_COLUMNS = frozenset(c.name for t in RUN_TABLES.values() for c in t.columns if c.flow)
+SUM_COLUMNS = frozenset(c.name for c in COUNTY_YEAR.columns if c.sums)
 #: Every column the tables define; any other column of a batch table is a swept
 #: parameter or design factor.
 CONTRACT_COLUMNS = frozenset(c for t in TABLES.values() for c in t.names)
@@ -249,7 +332,7 @@ DERIVED = (
 
 #: Column name → display metadata, for every column with a unit or label.
 VARIABLES: dict[str, Column] = {}
-for _table in (COUNTY_YEAR, REGION_YEAR, FLOWS):
+for _table in (COUNTY_YEAR, REGION_YEAR, FLOWS, AGE_YEAR):
     for _col in _table.columns:
         if _col.dtype == "float64":
             VARIABLES.setdefault(_col.name, _col)

@@ -25,7 +25,7 @@ from sim.model.levers import LeverContext
 from sim.model.network import Network
 from sim.model.parameters import Parameters
 from sim.model.recorder import Columns, Recorder
-from sim.model.region import Region, census_year_for, load_region
+from sim.model.region import SYSTEM, Region, census_year_for, load_region
 from sim.model.resolve import network_changes, resolve_lever_masks
 from sim.model.runid import make_run_id
 from sim.model.scenario import Scenario
@@ -155,7 +155,8 @@ class CountyModel(mesa.Model):
 
     def __init__(self, scenario: Scenario | None = None, *, seed: int | None = None,
                  replicate: int = 0, deterministic: bool = False,
-                 parameters: Parameters | None = None, record_flows: bool = False) -> None:
+                 parameters: Parameters | None = None, record_flows: bool = False,
+                 record_ages: bool = False) -> None:
         scenario = scenario or Scenario(name="baseline")
         self.seed = int(scenario.seed if seed is None else seed)
         # One seed source per run: Mesa's generators and every draw come from it.
@@ -165,41 +166,48 @@ class CountyModel(mesa.Model):
         self.deterministic = deterministic
         self.params = parameters or scenario.model_parameters()
         census_year = census_year_for(scenario.start_year)
+        # The population system is always both provinces; the scenario's region is what
+        # the levers select from and the tables report (docs/model.md §1).
         self.region: Region = load_region(scenario.region, census_year)
+        self.system: Region = load_region(SYSTEM, census_year)
+        self.scope = np.asarray(self.region.full_index)
 
-        self.lever_masks = resolve_lever_masks(scenario, region=self.region,
-                                               params=self.params)
-        self.network = Network(self.region, self.params, network_changes(
-            scenario, self.lever_masks, self.region))
+        self.region_masks = resolve_lever_masks(scenario, region=self.region,
+                                                params=self.params)
+        self.lever_masks = {lid: {f: self._expand(m) for f, m in fields.items()}
+                            for lid, fields in self.region_masks.items()}
+        self.network = Network(self.system, self.params, network_changes(
+            scenario, self.lever_masks, self.system))
         self.network.set_year(census_year)
         self.kernels = build_kernels(self.network.travel_time, self.params,
                                      key=self.network.travel_time_key)
-        col = self.region.column
         self.state: State
         self.const: Constants
-        self.state, self.const = initial_state(
-            year=census_year, population=col("population"), urban=col("urban_population"),
-            gdp=col("gdp_bn_yuan"), primary_va_share=col("primary_va_share"),
-            primary_pop_share=col("primary_pop_share"), edu_years=col("edu_years"),
-            area_km2=col("area_km2"), birth_rate=col("birth_rate"),
-            death_rate=col("death_rate"), province=self.region.province_index,
-            kernels=self.kernels, params=self.params)
+        self.state, self.const = initial_state(self.system.census_data(), self.kernels,
+                                               self.params)
+        col = self.region.column
         self.agent_class.create_agents(
-            self, self.region.n, list(range(self.region.n)), *(
+            self, self.region.n, self.scope.tolist(), *(
                 col(name).tolist() for name in ("code", "name_en", "name_zh", "prefecture_en",
                                                 "province_en", "is_pilot")))
 
         self.lever_weights: dict[str, float] = {lever.id: 0.0 for lever in scenario.levers}
-        self._neutral_policy = Policy(self.region.n)
-        self._scratch = np.empty((self.region.n, self.region.n))
+        self._neutral_policy = Policy(self.system.n)
+        self._scratch = np.empty((self.system.n, self.system.n))
         self.recorder = Recorder(range(scenario.start_year, scenario.end_year + 1),
-                                 self.region.n, [lever.id for lever in scenario.levers],
-                                 record_flows=record_flows)
+                                 self.scope, [lever.id for lever in scenario.levers],
+                                 record_flows=record_flows, record_ages=record_ages)
         while self.state.year < scenario.start_year:
             self._simulate_year()
         self.recorder.record(self.state, self.network.time_to_core, None, None,
                              np.zeros(len(scenario.levers)))
         self.running = scenario.end_year > self.state.year
+
+    def _expand(self, mask: np.ndarray) -> np.ndarray:
+        """A mask over the region as a mask over every simulated county."""
+        full = np.zeros(self.system.n, dtype=bool)
+        full[self.scope] = mask
+        return full
 
     @property
     def year(self) -> int:
@@ -232,8 +240,8 @@ class CountyModel(mesa.Model):
     def _policy(self, year: int) -> Policy:
         if not self.sim_scenario.levers:
             return self._neutral_policy
-        policy = Policy(self.region.n)
-        ctx = LeverContext(region=self.region, params=self.params, state=self.state)
+        policy = Policy(self.system.n)
+        ctx = LeverContext(region=self.system, params=self.params, state=self.state)
         for lever in self.sim_scenario.levers:
             weight = lever.weight(year)
             self.lever_weights[lever.id] = weight
@@ -259,7 +267,7 @@ class CountyModel(mesa.Model):
                 "replicate": self.replicate, "seed": self.seed}
 
     def _target_masks(self) -> list[np.ndarray]:
-        return [self.lever_masks[lever.id]["targets"] for lever in self.sim_scenario.levers]
+        return [self.region_masks[lever.id]["targets"] for lever in self.sim_scenario.levers]
 
     def table_columns(self, table: str) -> Columns:
         """One output table of the years simulated so far, as its columns.
@@ -278,13 +286,15 @@ class CountyModel(mesa.Model):
                                           self._target_masks()), r.row * self.region.n
         elif table == "region_year":
             columns, rows = r.region_year(self._ids(), self.region.table), r.row
+        elif table == "age_year":
+            return r.age_year(self._ids(), self.region.table)
         elif table == "levers_year":  # years not simulated yet have no active levers
             return r.levers_year(self._ids(), self.region.table,
                                  [lever.type for lever in self.sim_scenario.levers],
                                  self._target_masks())
         else:
-            raise ValueError(f"unknown table {table!r}: expected county_year, region_year "
-                             "or levers_year")
+            raise ValueError(f"unknown table {table!r}: expected county_year, region_year, "
+                             "levers_year or age_year")
         if rows < len(r.years) * (self.region.n if table == "county_year" else 1):
             columns = {name: values[:rows] for name, values in columns.items()}
         return columns
@@ -305,4 +315,8 @@ class CountyModel(mesa.Model):
         """Yearly origin–destination flows (needs ``record_flows=True``)."""
         if not self.recorder.record_flows:
             raise RuntimeError("construct the model with record_flows=True to keep flows")
-        return self.recorder.flows(self._ids(), self.region.table)
+        return self.recorder.flows(self._ids(), self.system.codes)
+
+    def age_year(self) -> pd.DataFrame:
+        """Residents by year, county, sex and age group (needs ``record_ages=True``)."""
+        return pd.DataFrame(self.table_columns("age_year"))

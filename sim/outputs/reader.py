@@ -231,13 +231,15 @@ def load_results(directory: str | Path) -> Results:
                          source=str(path))
     manifest = _read_json(path / MANIFEST) if (path / MANIFEST).is_file() else {}
     optional = {n: pd.read_parquet(path / f"{n}.parquet")
-                for n in ("levers_year", "flows") if (path / f"{n}.parquet").is_file()}
+                for n in ("levers_year", "flows", "age_year")
+                if (path / f"{n}.parquet").is_file()}
     return Results(
         county_year=pd.read_parquet(path / "county_year.parquet"),
         region_year=pd.read_parquet(path / "region_year.parquet"),
         levers_year=optional.get("levers_year", pd.DataFrame()),
         manifest=manifest,
         flows=optional.get("flows"),
+        age_year=optional.get("age_year"),
     )
 
 

@@ -32,6 +32,7 @@ class Results:
         levers_year: one row per (year, county, active lever).
         manifest: scenario, parameters, seed, versions and git commit.
         flows: yearly origin–destination flows, if recorded.
+        age_year: residents by year, county, sex and age group, if recorded.
     """
 
     county_year: pd.DataFrame
@@ -39,6 +40,7 @@ class Results:
     levers_year: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
     flows: pd.DataFrame | None = None
+    age_year: pd.DataFrame | None = None
 
     def save(self, directory: str | Path) -> Path:
         """Write the tables and manifest into ``directory`` (created if needed)."""

@@ -15,7 +15,7 @@ from sim.outputs.results import Results
 def run(scenario: Scenario | str | Path, seed: int | None = None,
         deterministic: bool = False, *, replicate: int = 0,
         parameters: Parameters | dict[str, float] | None = None,
-        record_flows: bool = False) -> Results:
+        record_flows: bool = False, record_ages: bool = False) -> Results:
     """Simulate a scenario from its start year to its end year.
 
     Args:
@@ -26,6 +26,8 @@ def run(scenario: Scenario | str | Path, seed: int | None = None,
         parameters: a full :class:`~sim.model.parameters.Parameters` or overrides on top of
             the scenario's parameters.
         record_flows: also return yearly origin–destination flows.
+        record_ages: also return residents by year, county, sex and age group
+            (``age_year``).
 
     Returns:
         :class:`~sim.outputs.results.Results` with ``county_year``, ``region_year``,
@@ -33,14 +35,15 @@ def run(scenario: Scenario | str | Path, seed: int | None = None,
     """
     started = datetime.now(UTC)
     model = simulate(scenario, seed, deterministic, replicate=replicate,
-                     parameters=parameters, record_flows=record_flows)
+                     parameters=parameters, record_flows=record_flows,
+                     record_ages=record_ages)
     return results_of(model, started)
 
 
 def simulate(scenario: Scenario | str | Path, seed: int | None = None,
              deterministic: bool = False, *, replicate: int = 0,
              parameters: Parameters | dict[str, float] | None = None,
-             record_flows: bool = False) -> CountyModel:
+             record_flows: bool = False, record_ages: bool = False) -> CountyModel:
     """Build a model of a scenario and run it to the end year (arguments as :func:`run`).
 
     Returns:
@@ -52,7 +55,7 @@ def simulate(scenario: Scenario | str | Path, seed: int | None = None,
         parameters = scenario.model_parameters().replace(**parameters)
     model = CountyModel(scenario, seed=seed, replicate=replicate,
                         deterministic=deterministic, parameters=parameters,
-                        record_flows=record_flows)
+                        record_flows=record_flows, record_ages=record_ages)
     model.run_model()
     return model
 
@@ -92,4 +95,5 @@ def results_of(model: CountyModel, started: datetime | None = None) -> Results:
     }
     return Results(county_year=model.county_year(), region_year=model.region_year(),
                    levers_year=model.levers_year(), manifest=manifest,
-                   flows=model.flows() if model.recorder.record_flows else None)
+                   flows=model.flows() if model.recorder.record_flows else None,
+                   age_year=model.age_year() if model.recorder.record_ages else None)

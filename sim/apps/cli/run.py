@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="use expected flows instead of random draws")
     p.add_argument("--flows", action="store_true",
                    help="also write yearly origin–destination flows (flows.parquet)")
+    p.add_argument("--ages", action="store_true",
+                   help="also write residents by year, county, sex and age group "
+                        "(age_year.parquet)")
     p.add_argument("--graphml", action="store_true",
                    help="also write the end year's infrastructure network (network.graphml)")
     p.add_argument("--geo", action="store_true",
@@ -74,7 +77,7 @@ def handle(args: argparse.Namespace) -> int:
     geo_year = _check_geo(args, scenario)
     out = args.out or Path("results") / scenario.name
     results = run(scenario, seed=args.seed, deterministic=args.deterministic,
-                  record_flows=args.flows)
+                  record_flows=args.flows, record_ages=args.ages)
     results.save(out)
     if args.graphml:
         from sim.model.scenario import network_for
@@ -96,7 +99,8 @@ def handle(args: argparse.Namespace) -> int:
     extra = (", network.graphml" if args.graphml else "") + (
         f", {geo_file.name}" if geo_file else "")
     print(f"wrote {out}/ (county_year, region_year, levers_year"
-          f"{', flows' if args.flows else ''}.parquet; manifest.json{extra})")
+          f"{', flows' if args.flows else ''}{', age_year' if args.ages else ''}.parquet; "
+          f"manifest.json{extra})")
     return 0
 
 
@@ -125,5 +129,6 @@ def summary_table(results: Results) -> pd.DataFrame:
         "population (m)": (r["population"] / 1e6).round(2),
         "GDP (bn yuan)": r["gdp_bn_yuan"].round(0).astype(int),
         "urbanisation (%)": (100 * r["urbanisation_rate"]).round(1),
+        "aged 65+ (%)": (100 * r["share_aged_65_plus"]).round(1),
         "Theil": r["theil"].round(4),
     })

@@ -1,27 +1,13 @@
-"""Births, deaths and urbanisation (docs/model.md §5.7–5.8)."""
+"""Where migrants settle, and urbanisation (docs/model.md §5.5, §5.8).
+
+Births, deaths and ageing are in :mod:`sim.model.core.cohorts`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from sim.model.core.land import TINY, room
-
-
-def vital_rates(birth_2010: np.ndarray, death_2010: np.ndarray, year: int,
-                birth_trend: float, death_trend: float) -> tuple[np.ndarray, np.ndarray]:
-    """Eq. 7a: b(t) = b₂₀₁₀ (1 + trend_b)^(t − 2010), and likewise for deaths."""
-    return (birth_2010 * (1.0 + birth_trend) ** (year - 2010),
-            death_2010 * (1.0 + death_trend) ** (year - 2010))
-
-
-def natural_change(population: np.ndarray, birth_rate: np.ndarray, death_rate: np.ndarray,
-                   rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray]:
-    """Eq. 7b: births ~ Poisson(b P), deaths ~ Binomial(P, d); expectations if no rng."""
-    if rng is None:
-        return birth_rate * population, death_rate * population
-    births = rng.poisson(birth_rate * population).astype(float)
-    deaths = rng.binomial(np.rint(population).astype(np.int64), death_rate).astype(float)
-    return births, np.minimum(deaths, population)
 
 
 def settle_migrants(urban: np.ndarray, rural: np.ndarray, leaving: np.ndarray,
@@ -48,7 +34,9 @@ def urbanisation(rural: np.ndarray, urban_income: np.ndarray, rural_income: np.n
     a structural trend ν₀ plus a pull that rises with the urban–rural income
     gap, slowed when urban land is full.
     """
-    gap = np.log(np.maximum(urban_income / rural_income, 1.0))
+    # A county whose rural residents earn nothing (all farm, no farm output) has the
+    # largest gap the cap allows, not a division by zero.
+    gap = np.log(np.maximum(urban_income / np.maximum(rural_income, 1.0), 1.0))
     share = np.minimum((base_rate + gap_rate * gap) * (1.0 + boost)
                        * room(land, urban, land_per_urban), 0.5)
     return share * rural

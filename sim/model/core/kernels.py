@@ -23,6 +23,8 @@ class Kernels:
         migration: (N, N+1) exp(−γ τ_ij), times exp(stay bonus) on the
             diagonal; column N is ROC (eq. 5).
         migration_from_roc: (N,) exp(−γ τ_Rj) for arrivals from ROC.
+        migration_to: (N, N) the county block of ``migration`` transposed, contiguous
+            (arrivals by age group are one matrix product with it, eq. 5m).
         investment: (N, N+1) exp(−ω τ_ij); column N is ROC (eq. 6).
         investment_from_roc: (N,) exp(−ω τ_Rj).
         diffusion: (N, N) exp(−θ τ_ij) with a zero diagonal, rows summing to 1
@@ -36,6 +38,7 @@ class Kernels:
     access: np.ndarray
     migration: np.ndarray
     migration_from_roc: np.ndarray
+    migration_to: np.ndarray
     investment: np.ndarray
     investment_from_roc: np.ndarray
     diffusion: np.ndarray
@@ -89,12 +92,14 @@ def _build(travel_time: np.ndarray, params: Parameters) -> Kernels:
     diffusion = np.divide(diffusion, rows, out=np.zeros_like(diffusion), where=rows > 0)
     commuting = np.exp(-params.commuting_decay_per_h * counties)
     np.fill_diagonal(commuting, 1.0)
-    for array in (access, migration, investment, diffusion, commuting):
+    migration_to = np.ascontiguousarray(migration[:, :n].T)
+    for array in (access, migration, migration_to, investment, diffusion, commuting):
         array.flags.writeable = False
     return Kernels(
         access=access,
         migration=migration,
         migration_from_roc=np.exp(-params.migration_time_cost_per_h * travel_time[n, :n]),
+        migration_to=migration_to,
         investment=investment,
         investment_from_roc=np.exp(-params.investment_time_decay_per_h * travel_time[n, :n]),
         diffusion=diffusion,

@@ -63,16 +63,16 @@ class Choice:
     movers_per_weight: np.ndarray
 
 
-def choose(population: np.ndarray, rate: float, utility: np.ndarray, roc_utility: float,
+def choose(movers: np.ndarray, utility: np.ndarray, roc_utility: float,
            kernel: np.ndarray) -> Choice:
-    """Eq. 5c: multinomial logit over N counties and ROC, for a share μ of residents.
+    """Eq. 5c: multinomial logit over N counties and ROC, for the residents who reconsider.
 
     p_ij ∝ exp(u_j − γ τ_ij + b·[i = j]); the distance and stay terms are in
-    ``kernel`` (N, N+1).
+    ``kernel`` (N, N+1). ``movers`` (N,) are the residents who reconsider,
+    Σ_(s,a) μ r(a) P_i(s, a) (eq. 5l).
     """
     u = np.append(utility, roc_utility)
     e = np.exp(u - u.max())
-    movers = rate * population
     return Choice(attraction=e, movers=movers, movers_per_weight=movers / (kernel @ e))
 
 
@@ -100,27 +100,75 @@ def expected_od(choice: Choice, kernel: np.ndarray) -> np.ndarray:
     return od
 
 
-def roc_arrivals(total: float, choice: Choice, kernel_from_roc: np.ndarray) -> np.ndarray:
-    """Eq. 5d: arrivals from ROC, Z split ∝ exp(u_j − γ τ_Rj)."""
-    w = kernel_from_roc * choice.attraction[:-1]
+def newcomers(total: float, choice: Choice) -> np.ndarray:
+    """Eq. 5d: newcomers from ROC, Z split ∝ e_j = exp(u_j) (size and attractiveness).
+
+    Newcomers are people registered outside Sichuan and Chongqing; where they settle
+    depends on the destinations' utility (its size term included), not on the
+    distance to an airport.
+    """
+    w = choice.attraction[:-1]
     return total * w / w.sum()
 
 
-def draw_flows(rng: np.random.Generator, expected_od: np.ndarray,
-               expected_from_roc: np.ndarray, population: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+def stay_and_roc_shares(choice: Choice, kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(p_ii, p_iR): shares of a county's movers who stay and who leave for ROC."""
+    n = len(choice.movers_per_weight)
+    weight = choice.movers_per_weight / np.maximum(choice.movers, 1e-300)
+    e = choice.attraction
+    return weight * np.diagonal(kernel) * e[:n], weight * kernel[:, n] * e[n]
+
+
+def arrivals_by_group(choice: Choice, kernel: np.ndarray, kernel_to: np.ndarray,
+                      movers: np.ndarray) -> np.ndarray:
+    """Eq. 5m: expected arrivals from other counties by group (sex × age), (N, G).
+
+    Movers of every group choose alike, so the arrivals of group g at j are
+    e_j Σ_(i≠j) K_ij x_ig / (K e)_i, x the movers by group (N, G): one matrix product
+    with ``kernel_to``, the county block of K transposed and contiguous.
+    """
+    n = movers.shape[0]
+    y = movers * (choice.movers_per_weight / np.maximum(choice.movers, 1e-300))[:, None]
+    e = choice.attraction[:n, None]
+    return e * (kernel_to @ y - np.diagonal(kernel)[:, None] * y)
+
+
+def arrivals_from_same_province(choice: Choice | None, kernel: np.ndarray,
+                                od: np.ndarray | None, weight: np.ndarray,
+                                rows: tuple) -> np.ndarray:
+    """Σ_(i≠j, same province as j) M_ij w_i: arrivals from the destination's province.
+
+    ``weight`` (N,) is the share of each origin's movers counted (e.g. those
+    registered in the origin's province). Expected flows (``choice``) or drawn ones
+    (``od``); ``rows`` are the counties of each province.
+    """
+    n = kernel.shape[0]
+    out = np.zeros(n)
+    if od is not None:
+        for r in rows:
+            out[r] = od[r, :n][:, r].T @ weight[r]
+        return out
+    y = choice.movers_per_weight * weight
+    e = choice.attraction[:n]
+    for r in rows:
+        k = kernel[r, :n][:, r]
+        out[r] = e[r] * (k.T @ y[r] - np.diagonal(k) * y[r])
+    return out
+
+
+def draw_flows(rng: np.random.Generator, expected_od: np.ndarray, limit: np.ndarray
+               ) -> np.ndarray:
     """Eq. 5f: stochastic flows, Poisson around the expected values.
 
-    Each origin–destination count is an independent Poisson draw (a
-    multinomial draw would differ only by a negligible covariance at these
-    sizes). A county can never lose more residents than it has: in the
-    (practically impossible) case that the draws exceed its population, its
-    outflows are scaled down.
+    Each origin–destination count is an independent Poisson draw (a multinomial draw
+    would differ only by a negligible covariance at these sizes). A county never
+    loses more residents than ``limit`` (N,) allows (the most its smallest-stocked
+    sex and age group can give, see :func:`sim.model.core.step.advance`); in that
+    practically impossible case its outflows are scaled down.
     """
     od = rng.poisson(expected_od).astype(float)
-    from_roc = rng.poisson(expected_from_roc).astype(float)
     out = od.sum(axis=1)
-    over = out > population
+    over = out > limit
     if over.any():
-        od[over] *= (population[over] / out[over])[:, None]
-    return od, from_roc
+        od[over] *= (limit[over] / out[over])[:, None]
+    return od

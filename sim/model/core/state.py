@@ -13,24 +13,41 @@ class Constants:
 
     Attributes:
         area_km2: land area.
-        birth_rate_2010, death_rate_2010: per person and year (census 2010).
+        fertility_level: the county's total fertility rate of 2010 (children per
+            woman), from its 2010 births and women by age (eq. 7a).
+        mortality_level: the county's death rates over the standard schedule's
+            (1 = standard), from its 2010 deaths by age, shrunk to its province's.
+        male_share_at_birth: share of boys among births (its province's age-0 sex
+            ratio at the census year).
+        mover_profile: (86,) migration intensity by single year of age,
+            population-weighted mean 1 over the system at the census year
+            (Rogers–Castro; eq. 5l).
+        return_mix: (2, 86) sex and age composition of migrants returning from ROC
+            (sums to 1).
+        newcomer_mix: (2, 86) composition of newcomers from ROC (sums to 1).
         services_initial: public-service index at the census year (mean 1).
         income_initial: income per capita at the census year (yuan).
         market_access_mean: mean market access at the census year (eq. 2 norm).
         roc_income_initial: ROC income per capita at the census year (yuan).
         census_year: year of the initial data.
         province: 0 Sichuan, 1 Chongqing.
+        province_rows: for each province, the slice (or index array) of its counties.
     """
 
     area_km2: np.ndarray
-    birth_rate_2010: np.ndarray
-    death_rate_2010: np.ndarray
+    fertility_level: np.ndarray
+    mortality_level: np.ndarray
+    male_share_at_birth: np.ndarray
+    mover_profile: np.ndarray
+    return_mix: np.ndarray
+    newcomer_mix: np.ndarray
     services_initial: np.ndarray
     income_initial: np.ndarray
     market_access_mean: float
     roc_income_initial: float
     census_year: int
     province: np.ndarray
+    province_rows: tuple = ()
 
 
 @dataclass(eq=False)
@@ -41,11 +58,21 @@ class State:
     ``market_access`` and ``governance`` are the values the year's decisions
     were based on (governance is recomputed each year from the levers, eq. 6a).
     Units: persons, bn yuan (constant census-year prices), km², yuan/person.
+
+    Residents are held by sex and single year of age 0–84 and 85+ (``ages``, (N, 2,
+    86)); ``urban`` + ``rural`` equals their total. Registration (hukou) stocks: ``registered_other_county`` and
+    ``registered_other_province`` are residents registered in another county of the
+    same province or in another province (the rest are registered in their county);
+    ``emigrants`` are people registered in the county who live in the rest of China.
     """
 
     year: int
+    ages: np.ndarray
     urban: np.ndarray
     rural: np.ndarray
+    registered_other_county: np.ndarray
+    registered_other_province: np.ndarray
+    emigrants: np.ndarray
     capital: np.ndarray
     gdp: np.ndarray
     tfp: np.ndarray
@@ -153,8 +180,17 @@ class YearFlows:
     Attributes:
         births, deaths: persons.
         in_migration, out_migration: persons, exchanges with ROC included.
-        roc_in_migration, roc_out_migration: persons arriving from / leaving to ROC
-            (``roc_in_migration`` is also the ROC row of the migration flows).
+        roc_in_migration, roc_out_migration: persons arriving from / leaving to ROC;
+            arrivals are ``roc_returns`` + ``roc_newcomers``.
+        roc_returns: people registered in the county coming back from ROC.
+        roc_newcomers: people registered outside Sichuan and Chongqing arriving.
+        hukou_conversions: residents registered elsewhere who registered here.
+        births_by_sex: (N, 2) births (boys, girls).
+        newborn_deaths: (N, 2) of them, those who died within the year.
+        deaths_by_age: (N, 2, 86) deaths by sex and single year of age at the start
+            of the year (age 0 includes the newborns who died).
+        out_by_age, in_by_age: (N, 2, 86) departures and arrivals by sex and age,
+            exchanges with ROC included.
         investment_in: all investment the county received (its own retained
             savings, other counties', ROC's and net fiscal transfers), bn yuan.
         investment_out: savings sent to other counties and ROC, bn yuan.
@@ -171,6 +207,14 @@ class YearFlows:
     out_migration: np.ndarray
     roc_in_migration: np.ndarray
     roc_out_migration: np.ndarray
+    roc_returns: np.ndarray
+    roc_newcomers: np.ndarray
+    hukou_conversions: np.ndarray
+    births_by_sex: np.ndarray
+    newborn_deaths: np.ndarray
+    deaths_by_age: np.ndarray
+    out_by_age: np.ndarray
+    in_by_age: np.ndarray
     investment_in: np.ndarray
     investment_out: np.ndarray
     migration_od: np.ndarray | None

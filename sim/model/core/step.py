@@ -1,5 +1,8 @@
 """One simulated year: docs/model.md §5, steps 2–9 in their fixed order.
 
+Longer than usual for one function: the year is one sequence of equations whose
+intermediate arrays feed later steps; splitting it would only pass them around.
+
 Step 1 (infrastructure) and step 10 (collect) belong to the Mesa shell, which
 owns the network and the output buffers.
 """
@@ -8,7 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.core import amenities, demography, investment, knowledge, migration, production
+from sim.model.core import (
+    amenities,
+    cohorts,
+    demography,
+    investment,
+    knowledge,
+    migration,
+    production,
+)
 from sim.model.core import land as construction
 from sim.model.core.kernels import Kernels
 from sim.model.core.land import TINY
@@ -41,15 +52,18 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
     p = params
     year = state.year + 1
     urban, rural = state.urban, state.rural
+    ages = state.ages
+    n = len(urban)
     pop = urban + rural
 
     # 2. Market access, from last year's output.
     access = production.market_access(state.gdp, kernels.access, const.market_access_mean)
 
-    # 3. Production with this year's stocks.
+    # 3. Production with this year's stocks; labour is the working-age residents.
     land_h = production.land_factor(state.land, urban, p.land_per_urban_resident_km2,
                                     p.land_constraint_elasticity)
-    gdp = production.output(state.tfp, access, state.capital, p.labour_participation * pop,
+    working = ages[:, :, cohorts.WORKING].sum(axis=(1, 2))
+    gdp = production.output(state.tfp, access, state.capital, p.labour_participation * working,
                             land_h, p.capital_share, p.agglomeration_elasticity)
 
     # 4. Incomes.
@@ -72,19 +86,67 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
     roc_income = const.roc_income_initial * (1.0 + p.roc_income_growth) ** (
         year - const.census_year)
     roc_utility = p.income_elasticity * np.log(roc_income) + p.roc_preference
-    choice = migration.choose(pop, p.migration_rate, utility, roc_utility, kernels.migration)
-    from_roc = migration.roc_arrivals(p.roc_return_migration_rate * pop.sum(), choice,
-                                      kernels.migration_from_roc)
+    # Residents reconsider with the age profile r(a) (eq. 5l); all choose alike.
+    movers_by_group = p.migration_rate * const.mover_profile * ages  # (N, 2, A)
+    movers = movers_by_group.sum(axis=(1, 2))
+    choice = migration.choose(movers, utility, roc_utility, kernels.migration)
+    stay, to_roc_share = migration.stay_and_roc_shares(choice, kernels.migration)
+    # From ROC: returns of the county's emigrants, and newcomers (eq. 5d).
+    returns = p.roc_return_rate * state.emigrants
+    arrivals_new = migration.newcomers(p.roc_newcomer_rate * pop.sum(), choice)
+    registered_here = np.maximum(pop - state.registered_other_county
+                                 - state.registered_other_province, 0.0)
+    local_share = registered_here / np.maximum(pop, TINY)
+    province_share = (local_share
+                      + state.registered_other_county / np.maximum(pop, TINY))
     od = None
     if rng is not None or want_od:
         od = migration.expected_od(choice, kernels.migration)
         if rng is not None:
-            od, from_roc = migration.draw_flows(rng, od, from_roc, pop)
-        out_migration, arrivals, to_roc = od.sum(axis=1), od[:, :-1].sum(axis=0), od[:, -1]
+            limit = movers / (p.migration_rate * const.mover_profile.max()) \
+                if p.migration_rate > 0 else np.zeros(n)  # no single year overdrawn
+            od = migration.draw_flows(rng, od, limit)
+            returns = np.minimum(rng.poisson(returns).astype(float), state.emigrants)
+            arrivals_new = rng.poisson(arrivals_new).astype(float)
+    # Arrivals by sex and census age group (one matrix product; eq. 5m), spread over
+    # the single years of each group like the system's movers of that group.
+    movers_groups = cohorts.to_groups(movers_by_group)  # (N, 2, 19)
+    system_groups = movers_groups.sum(axis=0)
+    within = movers_by_group.sum(axis=0) / np.maximum(system_groups, TINY)[
+        :, cohorts.GROUP_OF_AGE]  # (2, 86): each year's share of its group's movers
+    if rng is not None:
+        out_migration, to_roc = od.sum(axis=1), od[:, -1]
+        mix = movers_groups.reshape(n, -1) / np.maximum(movers, TINY)[:, None]
+        arrivals_by_group = od[:, :-1].T @ mix
+        out_by_age = (out_migration / np.maximum(movers, TINY))[:, None, None] \
+            * movers_by_group
+        same = migration.arrivals_from_same_province(None, kernels.migration, od,
+                                                     province_share, const.province_rows)
     else:
-        out_migration, arrivals, to_roc = migration.expected_totals(choice, kernels.migration)
+        leave = 1.0 - stay
+        out_migration, to_roc = movers * leave, movers * to_roc_share
+        arrivals_by_group = migration.arrivals_by_group(
+            choice, kernels.migration, kernels.migration_to, movers_groups.reshape(n, -1))
+        out_by_age = movers_by_group * leave[:, None, None]
+        same = migration.arrivals_from_same_province(choice, kernels.migration, None,
+                                                     province_share, const.province_rows)
+    arrivals = arrivals_by_group.sum(axis=1)
+    from_roc = returns + arrivals_new
     in_migration = arrivals + from_roc
+    in_by_age = (arrivals_by_group.reshape(n, 2, -1)[:, :, cohorts.GROUP_OF_AGE] * within
+                 + returns[:, None, None] * const.return_mix
+                 + arrivals_new[:, None, None] * const.newcomer_mix)
+    after_ages = ages - out_by_age + in_by_age
     after_migration = pop - out_migration + in_migration
+    # Registration (hukou) stocks: leavers are registered like the residents; arrivals
+    # from the same province who were registered in it count in "another county", the
+    # rest in "another province"; returns are registered here (eq. 5n).
+    keep = 1.0 - out_migration / np.maximum(pop, TINY)
+    other_county = state.registered_other_county * keep + same
+    other_province = (state.registered_other_province * keep + (arrivals - same)
+                      + arrivals_new)
+    emigrants = (state.emigrants * (1.0 - p.emigrant_attrition) - returns
+                 + to_roc * local_share)
 
     # 6. Investment.
     governance = np.minimum(p.governance_initial + policy.governance_boost, 1.0)
@@ -103,19 +165,28 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
     inv_od = (investment.flows(savings, p.home_bias, attract, roc_attract, kernels.investment)
               if want_od else None)
 
-    # 7. Natural change, on the population after migration.
-    birth_rate, death_rate = demography.vital_rates(
-        const.birth_rate_2010, const.death_rate_2010, year, p.birth_rate_trend,
-        p.death_rate_trend)
-    births, deaths = demography.natural_change(after_migration, birth_rate, death_rate, rng)
-    new_pop = after_migration + births - deaths
+    # 7. Natural change by sex and age, on the population after migration, and a year
+    # of ageing.
+    fertility, death_rates = cohorts.vital_schedules(
+        const.fertility_level, const.mortality_level, year - cohorts.BASE_YEAR,
+        p.fertility_trend, p.mortality_decline, p.birth_registration_factor)
+    deaths_by_age, births_by_sex, newborn_deaths, new_ages = cohorts.natural_change(
+        after_ages, fertility, death_rates, const.male_share_at_birth, rng)
+    births, deaths = births_by_sex.sum(axis=1), deaths_by_age.sum(axis=(1, 2))
+    new_pop = new_ages.sum(axis=(1, 2))  # = after_migration + births − deaths
     # Leavers are urban and rural in proportion, arrivals settle more in towns
-    # (eq. 5k); natural change keeps the urban share after migration.
-    urban_m, rural_m = demography.settle_migrants(
+    # (eq. 5k); natural change keeps the urban share after migration, and the
+    # registration shares.
+    urban_m, _ = demography.settle_migrants(
         urban, rural, out_migration, in_migration, p.migrant_urban_bias)
     # (An emptied county has no births or deaths either: 0 / TINY = 0.)
     scale = new_pop / np.maximum(after_migration, TINY)
-    new_urban, new_rural = urban_m * scale, rural_m * scale
+    new_urban = urban_m * scale
+    conversions = p.hukou_conversion_rate * (other_county + other_province) * scale
+    other_county = other_county * scale * (1.0 - p.hukou_conversion_rate)
+    other_province = other_province * scale * (1.0 - p.hukou_conversion_rate)
+    new_urban = np.minimum(new_urban, new_pop)
+    new_rural = new_pop - new_urban
 
     # 8. Urbanisation.
     moved = demography.urbanisation(new_rural, urban_income, rural_income, state.land,
@@ -135,7 +206,9 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
                                   policy.land_quota_km2, p.buildable_share)
 
     new_state = State(
-        year=year, urban=new_urban, rural=new_rural, capital=capital, gdp=gdp, tfp=tfp,
+        year=year, ages=new_ages, urban=new_urban, rural=new_rural,
+        registered_other_county=other_county, registered_other_province=other_province,
+        emigrants=emigrants, capital=capital, gdp=gdp, tfp=tfp,
         land=land, governance=governance,
         primary_va_share=state.primary_va_share * decline,
         primary_pop_share=state.primary_pop_share * decline,
@@ -145,7 +218,11 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
     flows = YearFlows(
         births=births, deaths=deaths, in_migration=in_migration,
         out_migration=out_migration, roc_in_migration=from_roc,
-        roc_out_migration=to_roc, investment_in=received, investment_out=sent,
+        roc_out_migration=to_roc, roc_returns=returns, roc_newcomers=arrivals_new,
+        hukou_conversions=conversions, births_by_sex=births_by_sex,
+        newborn_deaths=newborn_deaths, deaths_by_age=deaths_by_age, out_by_age=out_by_age,
+        in_by_age=in_by_age,
+        investment_in=received, investment_out=sent,
         migration_od=od, investment_od=inv_od,
         investment_from_roc=inv_from_roc,
     )

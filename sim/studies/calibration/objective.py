@@ -3,12 +3,20 @@
 The objective is a concentrated Gaussian log-likelihood over the training
 groups, with one error variance per component:
 
-    J(θ) = Σ_k n_k · ln(MSE_k(θ) + ε),    k ∈ {population, urban, gdp}
+    J(θ) = Σ_k n_k · ln(MSE_k(θ) + ε),
+    k ∈ {population, urban, gdp, registered, ages}
 
 * population: log growth ln(P̂₂₀₂₀/P₂₀₁₀) − ln(P₂₀₂₀/P₂₀₁₀);
 * urban: 2020 urban share, predicted − observed (percentage points);
 * gdp: log growth of the group's share of the training groups' GDP
-  (comparable groups only: no imputed 2010 GDP).
+  (comparable groups only: no imputed 2010 GDP);
+* registered: ln of predicted over observed 2020 residents registered in another
+  county of the province, and in another province (two residuals per group);
+* ages: 2020 shares of residents aged 0–14 and 65+, predicted − observed
+  (percentage points; two residuals per group);
+* pyramids: ln of predicted over observed 2020 residents of each province by sex and
+  census age group (2 × 2 × 19 residuals, all counties of the region: they tell the
+  birth level from the 2010 census's missing children and show migration by age).
 
 Profiling the variances out makes J scale-free (no hand-set weights between
 persons, points and yuan), and J(θ) − J(θ̂) is the likelihood-ratio statistic
@@ -32,7 +40,7 @@ from sim.model.parameters import Parameters, parameter_hint
 from sim.studies.calibration.observed import Targets
 from sim.studies.calibration.validation_run import END_YEAR, EndState, run_validation
 
-COMPONENTS = ("population", "urban", "gdp")
+COMPONENTS = ("population", "urban", "gdp", "registered", "ages", "pyramids")
 EPSILON = 1e-12
 #: Returned for parameter values where the model fails (overflow, NaN).
 FAILED = 1e9
@@ -49,10 +57,28 @@ def residuals(outcome: EndState, targets: Targets, mask: np.ndarray) -> dict[str
     ok = g["gdp_comparable"].to_numpy()[mask]
     y20 = g["gdp_2020"].to_numpy()[mask][ok]
     pred = gdp[ok]
+
+    def observed(column: str) -> np.ndarray:
+        return g[column].to_numpy()[mask]
+
+    def predicted(values: np.ndarray) -> np.ndarray:
+        return targets.aggregate(values)[mask]
+
+    registered = np.concatenate([
+        np.log(predicted(outcome.registered_other_county)
+               / observed("registered_other_county_2020")),
+        np.log(predicted(outcome.registered_other_province)
+               / observed("registered_other_province_2020"))])
+    ages = 100.0 * np.concatenate([
+        predicted(outcome.aged_0_14) / pop - observed("aged_0_14_2020") / p20,
+        predicted(outcome.aged_65_plus) / pop - observed("aged_65_plus_2020") / p20])
     return {
         "population": np.log(pop / p20),
         "urban": 100.0 * (urban / pop - u20 / p20),
         "gdp": (np.log(pred / pred.sum()) - np.log(y20 / y20.sum())),
+        "registered": registered,
+        "ages": ages,
+        "pyramids": np.log(targets.pyramids_of(outcome.age_groups) / targets.pyramids).ravel(),
     }
 
 

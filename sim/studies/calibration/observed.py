@@ -12,19 +12,22 @@ region's GDP: observed GDP is at current prices, the model's at 2010 prices.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.base import sources
 from sim.base.errors import InputError
+from sim.model import census
 from sim.model.region import REGIONS, load_region
 
 #: Group columns, all per comparison group (persons, bn yuan).
 GROUP_COLUMNS = ("name", "name_en", "province", "in_ccec", "n_units", "pop_2010", "pop_2020",
                  "urban_2010", "urban_2020", "gdp_2010", "gdp_2020", "gdp_comparable",
-                 "lon", "lat")
+                 "registered_other_county_2020", "registered_other_province_2020",
+                 "aged_0_14_2020", "aged_65_plus_2020", "lon", "lat")
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,12 +42,20 @@ class Targets:
         unit_group: for each unit of the region (in model order), the row of its
             group in ``groups``.
         source: where the 2020 values come from (``census`` or ``synthetic``).
+        province: for each unit, 0 (Sichuan) or 1 (Chongqing).
+        pyramids: (2, 2, 19) residents of 2020 by province, sex and census age group.
     """
 
     region: str
     groups: pd.DataFrame
     unit_group: np.ndarray
     source: str = "census"
+    province: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    pyramids: np.ndarray = field(default_factory=lambda: np.zeros((2, 2, 19)))
+
+    def pyramids_of(self, age_groups: np.ndarray) -> np.ndarray:
+        """(2, 2, 19) residents by province, sex and age group of (N, 2, 19) unit values."""
+        return np.stack([age_groups[self.province == k].sum(axis=0) for k in (0, 1)])
 
     @property
     def n(self) -> int:
@@ -60,14 +71,18 @@ class Targets:
         """A group column as a float (or bool) array."""
         return self.groups[name].to_numpy()
 
-    def with_2020(self, population: np.ndarray, urban: np.ndarray, gdp: np.ndarray,
-                  source: str = "synthetic") -> Targets:
-        """Return a copy whose 2020 values are replaced (per group): a synthetic twin."""
+    def with_2020(self, end: Any, source: str = "synthetic") -> Targets:
+        """Return a copy whose 2020 values are a run's end state (per group): a synthetic twin.
+
+        Args:
+            end: the run's :class:`~sim.studies.calibration.validation_run.EndState`.
+            source: how the copy names its 2020 values.
+        """
         groups = self.groups.copy()
-        groups["pop_2020"] = population
-        groups["urban_2020"] = urban
-        groups["gdp_2020"] = gdp
-        return replace(self, groups=groups, source=source)
+        for column, values in end_values(end).items():
+            groups[column] = self.aggregate(values)
+        return replace(self, groups=groups, source=source,
+                       pyramids=self.pyramids_of(end.age_groups))
 
 
 def census_targets(region: str = "sichuan_chongqing") -> Targets:
@@ -89,18 +104,24 @@ def census_targets(region: str = "sichuan_chongqing") -> Targets:
     if not np.array_equal(members.to_numpy(), np.bincount(unit_group)):
         raise InputError(f"region '{region}' cuts through a comparison group")
 
+    ages_2020 = census.age_array(census.units(2020).loc[units["code"]])
+    young = ages_2020[:, :, :4].sum(axis=(1, 2))
+    old = ages_2020[:, :, 14:].sum(axis=(1, 2))
     gdp10 = counties["gdp_2010_10k_yuan"].to_numpy() / 1e5
     gdp20 = counties["gdp_2020_10k_yuan"].to_numpy() / 1e5
     pop = units["pop_2020"].to_numpy(dtype=float)
     frame = pd.DataFrame({
         "g": unit_group, "gdp_2010": np.nan_to_num(gdp10), "gdp_2020": gdp20,
         "missing": np.isnan(gdp10), "wlon": units["lon"] * pop, "wlat": units["lat"] * pop,
-        "pop": pop,
+        "pop": pop, "other_county": units["inmig_other_county_2020"].to_numpy(dtype=float),
+        "other_province": units["inmig_other_province_2020"].to_numpy(dtype=float),
+        "young": young, "old": old,
         "in_ccec": units["in_ccec"].isin(["full", "partial"]).to_numpy(),
         "province": units["province_en"].to_numpy(),
         "name_en": units["name_en"].to_numpy(),
     }).groupby("g")
-    sums = frame[["gdp_2010", "gdp_2020", "missing", "wlon", "wlat", "pop"]].sum()
+    sums = frame[["gdp_2010", "gdp_2020", "missing", "wlon", "wlat", "pop", "other_county",
+                  "other_province", "young", "old"]].sum()
     groups = pd.DataFrame({
         "name": cmp.loc[codes, "member_names"].to_numpy(),
         "name_en": frame["name_en"].agg("; ".join).to_numpy(),
@@ -114,7 +135,23 @@ def census_targets(region: str = "sichuan_chongqing") -> Targets:
         "gdp_2010": np.where(sums["missing"] > 0, np.nan, sums["gdp_2010"]),
         "gdp_2020": sums["gdp_2020"].to_numpy(),
         "gdp_comparable": (sums["missing"] == 0).to_numpy(),
+        "registered_other_county_2020": sums["other_county"].to_numpy(),
+        "registered_other_province_2020": sums["other_province"].to_numpy(),
+        "aged_0_14_2020": sums["young"].to_numpy(),
+        "aged_65_plus_2020": sums["old"].to_numpy(),
         "lon": (sums["wlon"] / sums["pop"]).to_numpy(),
         "lat": (sums["wlat"] / sums["pop"]).to_numpy(),
     }, index=pd.Index(codes, name="cmp_group"))
-    return Targets(region=region, groups=groups[list(GROUP_COLUMNS)], unit_group=unit_group)
+    province = (units["province_en"] == "Chongqing").to_numpy(dtype=int)
+    census_2020 = census.age_array(census.units(2020).loc[units["code"]])
+    pyramids = np.stack([census_2020[province == k].sum(axis=0) for k in (0, 1)])
+    return Targets(region=region, groups=groups[list(GROUP_COLUMNS)], unit_group=unit_group,
+                   province=province, pyramids=pyramids)
+
+
+def end_values(end: Any) -> dict[str, np.ndarray]:
+    """A run's end-year values per unit, by the group column they are compared with."""
+    return {"pop_2020": end.population, "urban_2020": end.urban, "gdp_2020": end.gdp,
+            "registered_other_county_2020": end.registered_other_county,
+            "registered_other_province_2020": end.registered_other_province,
+            "aged_0_14_2020": end.aged_0_14, "aged_65_plus_2020": end.aged_65_plus}

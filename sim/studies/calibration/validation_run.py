@@ -14,6 +14,7 @@ from functools import cache
 
 import numpy as np
 
+from sim.model.core import cohorts
 from sim.model.parameters import Parameters
 from sim.model.scenario import Scenario, build_scenario
 from sim.model.shell import CountyModel
@@ -40,11 +41,20 @@ class EndState:
     Attributes:
         population, urban: residents (persons).
         gdp: output of the end year (bn yuan, 2010 prices).
+        registered_other_county, registered_other_province: residents registered in
+            another county of the province / another province.
+        aged_0_14, aged_65_plus: residents of those ages.
+        age_groups: (N, 2, 19) residents by sex and census age group.
     """
 
     population: np.ndarray
     urban: np.ndarray
     gdp: np.ndarray
+    registered_other_county: np.ndarray
+    registered_other_province: np.ndarray
+    aged_0_14: np.ndarray
+    aged_65_plus: np.ndarray
+    age_groups: np.ndarray
 
 
 def run_validation(params: Parameters, region: str = "sichuan_chongqing",
@@ -54,4 +64,9 @@ def run_validation(params: Parameters, region: str = "sichuan_chongqing",
                         parameters=params)
     model.run_model()
     s = model.state
-    return EndState(population=s.population, urban=s.urban.copy(), gdp=s.gdp.copy())
+    return EndState(population=s.population, urban=s.urban.copy(), gdp=s.gdp.copy(),
+                    registered_other_county=s.registered_other_county.copy(),
+                    registered_other_province=s.registered_other_province.copy(),
+                    aged_0_14=s.ages[:, :, cohorts.CHILDREN].sum(axis=(1, 2)),
+                    aged_65_plus=s.ages[:, :, cohorts.OLD].sum(axis=(1, 2)),
+                    age_groups=cohorts.to_groups(s.ages))

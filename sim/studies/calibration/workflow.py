@@ -41,18 +41,25 @@ DEFAULT_FIT = (
     "market_access_decay_per_h", "migration_time_cost_per_h", "migration_rate",
     "income_elasticity", "investment_return_elasticity", "home_bias",
     "agglomeration_elasticity", "roc_income_growth", "roc_preference",
-    "roc_return_migration_rate", "urbanisation_base_rate", "urbanisation_rate",
-    "knowledge_spillover",
+    "urbanisation_base_rate", "urbanisation_rate", "knowledge_spillover",
     "destination_size_weight", "commuting_decay_per_h", "migrant_urban_bias",
     "crowding_weight", "amenity_weight", "services_weight",
+    # the population accounts (docs/demography.md)
+    "stay_bonus", "roc_return_rate", "roc_newcomer_rate", "hukou_conversion_rate",
+    "birth_registration_factor", "fertility_trend", "emigrant_attrition",
+    "child_undercount_2010",
 )
 
 OBJECTIVE_TEXT = ("J = Σ_k n_k ln(MSE_k) over the training groups (concentrated Gaussian "
                   "log-likelihood ×−2), k = log growth of population 2010→2020, 2020 urban "
                   "share (percentage points), log growth of the group's share of GDP "
-                  "(groups without imputed 2010 GDP)")
+                  "(groups without imputed 2010 GDP), log ratio of 2020 residents registered "
+                  "in another county and in another province, 2020 shares aged 0–14 and 65+ "
+                  "(percentage points), log ratio of each province's 2020 residents by sex "
+                  "and age group")
 DATA_TEXT = ("2010 and 2020 censuses per comparison group (sim/data/cmp_groups.csv, "
-             "counties.csv), county GDP 2010 and 2020 (counties.csv); validation run from "
+             "counties.csv, census_age_migration.csv: residents by age, sex and "
+             "registration), county GDP 2010 and 2020 (counties.csv); validation run from "
              "the 2010 census state with the rail lines of 2010–2020 opened in their real "
              "years, deterministic")
 

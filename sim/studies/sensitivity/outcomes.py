@@ -25,10 +25,9 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.base.errors import InputError
-from sim.model.recorder import COLUMNS_FROM_FLOWS, COLUMNS_FROM_POLICY
 from sim.model.region import census_year_for, load_region
 from sim.model.scenario import Scenario
-from sim.model.schema import COUNTY_YEAR_COLUMNS, REGION_YEAR_COLUMNS
+from sim.model.schema import COUNTY_YEAR_COLUMNS, FLOW_COLUMNS, REGION_YEAR_COLUMNS, SUM_COLUMNS
 from sim.model.selection import TargetSpec
 from sim.studies.batch.fields import check_fields
 
@@ -38,20 +37,14 @@ _NOT_OUTCOMES = {"run_id", "scenario", "replicate", "seed", "year", "code", "nam
 REGION_VARIABLES = tuple(c for c in REGION_YEAR_COLUMNS if c not in _NOT_OUTCOMES)
 COUNTY_VARIABLES = tuple(c for c in COUNTY_YEAR_COLUMNS if c not in _NOT_OUTCOMES)
 #: County columns that add up over counties (others are averaged, weighted by population).
-EXTENSIVE = frozenset({
-    "population", "urban_population", "rural_population", "births", "deaths",
-    "in_migration", "out_migration", "net_migration", "roc_in_migration",
-    "roc_out_migration", "gdp_bn_yuan", "capital_bn_yuan", "investment_in_bn_yuan",
-    "investment_out_bn_yuan", "land_km2", "fiscal_transfer_bn_yuan", "land_traded_km2",
-    "land_trade_value_bn_yuan", "land_quota_transfer_km2"})
+EXTENSIVE = SUM_COLUMNS
 AGGREGATES = ("sum", "mean", "weighted_mean")
 EFFECTS = ("absolute", "relative")
 OUTCOME_FIELDS = ("name", "variable", "year", "counties", "aggregate", "effect")
 #: Columns empty (NaN) in the start year's row: the year's flows, the lever bookkeeping
 #: of its policy, and what the recorder derives from them (in the region table,
 #: ``births`` and ``deaths`` are the flows' sums).
-FLOW_VARIABLES = frozenset({*COLUMNS_FROM_FLOWS, *COLUMNS_FROM_POLICY, "net_migration",
-                            "roc_net_migration"})
+FLOW_VARIABLES = FLOW_COLUMNS
 
 
 @dataclass(frozen=True)
