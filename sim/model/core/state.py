@@ -61,8 +61,9 @@ class State:
 
     Residents are held by sex and single year of age 0–84 and 85+ (``ages``, (N, 2,
     86)); ``urban`` + ``rural`` equals their total. Registration (hukou) stocks:
-    ``registered_other_county`` and ``registered_other_province`` are residents registered in another county of the
-    same province or in another province (the rest are registered in their county);
+    ``registered_other_county`` and ``registered_other_province`` are residents
+    registered in another county of the same province or in another province (the rest
+    are registered in their county);
     ``emigrants`` are people registered in the county who live in the rest of China.
     """
 
