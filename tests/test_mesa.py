@@ -373,3 +373,13 @@ def test_the_graph_follows_the_year():
     model.run_model()
     assert model.graph.graph["year"] == 2030 and model.graph is not first
     assert model.graph.number_of_edges() > first.number_of_edges()
+
+
+def test_a_step_from_another_base_class_is_not_a_county_decision(monkeypatch):
+    mg = pytest.importorskip("mesa_geo", reason="the geo extra")
+    from sim.model.geospace import GeoCountyModel
+
+    calls = []
+    monkeypatch.setattr(mg.GeoAgent, "step", lambda self: calls.append(self))
+    GeoCountyModel(scenario(end_year=2021), deterministic=True).run_model()
+    assert calls == []  # GeoAgent.step comes first in the MRO, but is not an override

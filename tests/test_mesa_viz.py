@@ -100,3 +100,30 @@ def test_a_map_of_an_unknown_column_is_refused_in_one_line():
         make_map_component("gdp")
     with pytest.raises(sim.InputError, match="did you mean 'migration_rate'"):
         model_params(sim.CountyModel(end_year=2021), "migraton_rate")
+
+
+def test_the_mesa_geo_page_resets_to_the_same_model():
+    pytest.importorskip("mesa_geo", reason="the mesa-geo map needs the 'geo' extra")
+    from sim.apps import geomap
+    from sim.model.geospace import GeoCountyModel
+
+    model = GeoCountyModel("pilot_programme", end_year=2021, seed=2, deterministic=True)
+    reactive = solara.reactive(model)
+
+    @solara.component
+    def Page():  # geomap.viz's page, with a model we can look at after Reset
+        with solara.AppLayout():
+            SolaraViz(reactive, components=[geomap.map_component("gdp_bn_yuan")],
+                      model_params=geomap.reset_parameters(model))
+
+    _, rc = solara.render(Page(), handle_error=False)
+    try:
+        click(rc, "Step")
+        assert model.year == 2021
+        click(rc, "Reset")
+        fresh = reactive.value
+        assert isinstance(fresh, GeoCountyModel) and fresh is not model
+        assert fresh.run_id == model.run_id and fresh.year == 2020
+        assert errors(rc) == []
+    finally:
+        rc.close()

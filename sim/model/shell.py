@@ -50,7 +50,8 @@ class CountyAgent(mesa.Agent):
     :meth:`step` is the county's decision hook: a subclass that overrides it (and a model
     whose ``agent_class`` is that subclass) has it called for every county, in county
     order, before each simulated year, with :attr:`policy` the county's row of that
-    year's policy to change. Without an override nothing is called.
+    year's policy to change. Without an override nothing is called (a ``step`` from
+    another base class, such as mesa-geo's ``GeoAgent``, is not an override).
 
     Attributes:
         index: row of the county in every model array.
@@ -260,9 +261,16 @@ class CountyModel(mesa.Model):
         return policy
 
     def _agents_decide(self) -> bool:
-        """Whether any county agent class overrides :meth:`CountyAgent.step`."""
-        return any(getattr(cls, "step", None) is not CountyAgent.step
-                   for cls in self.agent_types)
+        """Whether a county agent class overrides :meth:`CountyAgent.step`.
+
+        Only a ``step`` of a CountyAgent subclass counts: one inherited from another
+        base (mesa-geo's ``GeoAgent.step``, which does nothing) does not.
+        """
+        for cls in self.agent_types:
+            owner = next((k for k in cls.__mro__ if "step" in vars(k)), CountyAgent)
+            if owner is not CountyAgent and issubclass(owner, CountyAgent):
+                return True
+        return False
 
     def _decisions(self, policy: Policy, year: int) -> Policy:
         """The year's policy after every county agent's ``step`` (in county order)."""
