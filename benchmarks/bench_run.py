@@ -10,15 +10,20 @@ Prints, in one process:
 * a straightforward per-agent Mesa implementation of the same two flows, where
   each agent loops over the others and evaluates utilities, distance decay and
   shares pair by pair (what a first Mesa model looks like);
-* time per 2010→2025 run of ``sichuan_chongqing`` (221 counties).
+* time per 2010→2025 run of ``sichuan_chongqing`` (221 counties);
+* what Mesa's DataCollector costs (``ccec``, deterministic): the same run without it,
+  read once at the end (both DataFrames), and Mesa's own eager ``DataCollector`` with
+  the same reporters, collected every year.
 
 Goals (issue 2): full model within 3× of the floor; ≥ 30× faster than per-agent;
-a sichuan_chongqing run under 50 ms.
+a sichuan_chongqing run under 50 ms. Issue 13: the DataCollector costs a run that does
+not read it at most a few per cent.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import time
 import timeit
@@ -27,6 +32,8 @@ import mesa
 import numpy as np
 
 import sim
+from sim.model import shell
+from sim.model.collector import CountyDataCollector, agent_reporters, model_reporters
 from sim.model.shell import CountyModel
 
 YEARS = range(2011, 2026)
@@ -61,6 +68,70 @@ def with_tables(region: str, deterministic: bool):
     """``sim.run``: the simulation plus the county-year, region-year and lever tables."""
     scenario = _scenario(region)
     return lambda: sim.run(scenario, seed=1, deterministic=deterministic)
+
+
+class NoCollector:
+    """Stands in for the model's DataCollector: does nothing (the run before issue 13)."""
+
+    def __init__(self, model):
+        pass
+
+    def collect(self, model):
+        pass
+
+
+@contextlib.contextmanager
+def _without_collector():
+    real = shell.CountyDataCollector
+    shell.CountyDataCollector = NoCollector
+    try:
+        yield
+    finally:
+        shell.CountyDataCollector = real
+
+
+def collector_runs(region: str) -> dict[str, object]:
+    """The deterministic run without a DataCollector, with it (unread, as every run has
+    it), read at the end, and with Mesa's own eager DataCollector.
+
+    The first two are timed one after the other in every round, so that the same
+    neighbours (and cache contents) precede both.
+    """
+    scenario = _scenario(region)
+
+    def unread():
+        CountyModel(scenario, seed=1, deterministic=True).run_model()
+
+    def bare():
+        with _without_collector():
+            CountyModel(scenario, seed=1, deterministic=True).run_model()
+
+    def read():
+        model = CountyModel(scenario, seed=1, deterministic=True)
+        model.run_model()
+        model.datacollector.get_model_vars_dataframe()
+        return model.datacollector.get_agent_vars_dataframe()
+
+    def eager():
+        model = CountyModel(scenario, seed=1, deterministic=True)
+        model.datacollector = mesa.DataCollector(model_reporters=model_reporters(),
+                                                 agent_reporters=agent_reporters())
+        model.datacollector.collect(model)
+        model.run_model()
+        model.datacollector.get_model_vars_dataframe()
+        return model.datacollector.get_agent_vars_dataframe()
+
+    model = CountyModel(scenario, seed=1, deterministic=True)
+    model.run_model()
+
+    def own_work():
+        """What the DataCollector adds to a run that never reads it, by itself."""
+        dc = CountyDataCollector(model)
+        for _ in range(len(model.recorder.years)):
+            dc.collect(model)
+
+    return {"no collector": bare, "unread": unread, "read at end": read, "eager Mesa": eager,
+            "own work": own_work}
 
 
 def _inputs(region: str):
@@ -201,10 +272,12 @@ def main() -> None:
                  for region in ("ccec", "sichuan_chongqing") for det in (True, False)}
     functions.update({("tables", region): with_tables(region, True)
                       for region in ("ccec", "sichuan_chongqing")})
+    functions.update({("collector", key): fn for key, fn in collector_runs("ccec").items()})
     functions["floor"] = numpy_floor("ccec")
     functions["per-agent"] = per_agent("ccec")
     calls = {key: r for key in functions}
     calls["floor"], calls["per-agent"] = r * 10, 1
+    calls["collector", "own work"] = r * 10
     for fn in functions.values():
         fn()
     best = dict.fromkeys(functions, float("inf"))
@@ -221,6 +294,18 @@ def main() -> None:
     for region, sec in tables.items():
         print(f"sim.run with output tables, {region:<17}: {1000 * sec:7.1f} ms per run "
               "(deterministic)")
+    unread = best["collector", "unread"]
+    bare = best["collector", "no collector"]
+    print(f"ccec deterministic without DataCollector     : {1000 * bare:7.1f} ms per run")
+    print(f"  with it, never read (every run)            : {1000 * unread:7.1f} ms "
+          f"({100 * (unread / bare - 1):+.1f}%, within the machine's drift)")
+    own = best["collector", "own work"]
+    print(f"  its own work (build + one collect a year)  : {1000 * own:7.3f} ms "
+          f"({100 * own / bare:.1f}% of the run; goal ≤ a few %)")
+    for key in ("read at end", "eager Mesa"):
+        sec = best["collector", key]
+        print(f"  {key + ' (both DataFrames)':<42} : {1000 * sec:7.1f} ms "
+              f"(+{1000 * (sec - bare):.1f} ms)")
     print(f"numpy floor (eqs. 5–6 only), ccec          : {1000 * floor:7.1f} ms per run")
     print(f"per-agent Mesa (eqs. 5–6 only), ccec       : {1000 * naive:7.1f} ms per run")
     full = results["ccec", True]

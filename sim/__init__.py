@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "load_scenario": "sim.model.scenario",
     "CountyAgent": "sim.model.shell",
     "CountyModel": "sim.model.shell",
+    "CountyScenario": "sim.model.settings",
     "Results": "sim.outputs.results",
     "Batch": "sim.outputs.store",
     "load_batch": "sim.outputs.reader",
@@ -52,6 +53,7 @@ __all__ = [
     "BatchSpec",
     "CountyAgent",
     "CountyModel",
+    "CountyScenario",
     "InputError",
     "Parameters",
     "Region",
@@ -95,6 +97,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports
     from sim.model.parameters import Parameters, default_parameters
     from sim.model.region import Region, load_region
     from sim.model.scenario import Scenario, build_scenario, load_scenario
+    from sim.model.settings import CountyScenario
     from sim.model.shell import CountyAgent, CountyModel
     from sim.outputs.reader import load_batch, load_results, read_results
     from sim.outputs.results import Results

@@ -15,7 +15,7 @@ import sim
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = ["01_quickstart", "02_compare_levers", "03_custom_scenario", "04_sensitivity",
-         "05_explore"]
+         "05_explore", "06_mesa"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -32,7 +32,7 @@ def test_notebook_is_committed_without_outputs(name):
 def test_notebook_runs_top_to_bottom(name, tmp_path, monkeypatch):
     if name == "02_compare_levers" and not hasattr(sim, "run_batch"):
         pytest.skip("needs sim.run_batch / sim.load_batch (the batch results store)")
-    if name == "05_explore" and importlib.util.find_spec("solara") is None:
+    if name in ("05_explore", "06_mesa") and importlib.util.find_spec("solara") is None:
         pytest.skip("needs the 'explore' extra (solara)")
     monkeypatch.setenv("COUNTYSIM_RESULTS", str(tmp_path))
     monkeypatch.setenv("COUNTYSIM_NB_REPLICATES", "3")

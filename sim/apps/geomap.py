@@ -92,6 +92,12 @@ def viz(model: GeoCountyModel, variable: str = "population", **map_kw: Any) -> A
 
 
 def reset_parameters(model: GeoCountyModel) -> dict[str, Any]:
-    """The keywords that rebuild ``model`` as it started (SolaraViz's fixed parameters)."""
-    return {"scenario": model.sim_scenario, "seed": model.seed,
-            "deterministic": model.deterministic, "parameters": model.params}
+    """The keywords that rebuild ``model`` as it started (SolaraViz's fixed parameters).
+
+    They are :func:`sim.apps.mesaviz.model_params`: the countysim scenario goes in as
+    ``sim_scenario``, as Reset replaces a ``scenario`` entry with a new Mesa scenario
+    object (docs/mesa.md).
+    """
+    from sim.apps.mesaviz import model_params
+
+    return model_params(model)

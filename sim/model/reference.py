@@ -14,10 +14,10 @@ from pathlib import Path
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim.base import sources
 from sim.model.levers import LEVER_TYPES
 from sim.model.levers.base import Lever
 from sim.model.parameters import Parameters
+from sim.model.scenario import REPO_SCENARIOS
 from sim.model.schema import DERIVED, TABLES
 
 GROUP_TITLES = {
@@ -156,8 +156,6 @@ def _connectivity_details() -> list[str]:
     return lines
 
 
-#: The scenario folder of a source checkout (the examples; the explorer's fallback).
-REPO_SCENARIOS = sources.CHECKOUT / "scenarios"
 
 
 def _example(lever_type: str) -> str:

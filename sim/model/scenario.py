@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import types
 import typing
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.base import sources
 from sim.base.errors import FieldError, InputError
 from sim.base.tomlfile import read_toml
 from sim.model.levers import LEVER_TYPES, AnyLever
@@ -32,6 +34,10 @@ from sim.model.region import FIRST_YEAR, LAST_YEAR, census_year_for, load_region
 from sim.model.resolve import network_changes, resolve_lever_masks
 
 SCHEMA_VERSION = 1
+#: Environment variable naming the folder of scenario files (names are looked up there).
+SCENARIOS_ENV = "COUNTYSIM_SCENARIOS"
+#: The scenario folder of a source checkout (the examples; the fallback folder).
+REPO_SCENARIOS = sources.CHECKOUT / "scenarios"
 
 
 class Scenario(BaseModel):
@@ -168,6 +174,55 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     data = _read_with_parents(path, chain=())
     return build_scenario(data, source=str(path))
+
+
+def default_scenarios_dir() -> Path:
+    """Where scenario names are looked up: ``$COUNTYSIM_SCENARIOS``, else ``./scenarios``.
+
+    Without either, the checkout's ``scenarios/`` (the examples).
+    """
+    if os.environ.get(SCENARIOS_ENV):
+        return Path(os.environ[SCENARIOS_ENV])
+    here = Path.cwd() / "scenarios"
+    return here if here.is_dir() else REPO_SCENARIOS
+
+
+def scenario_files(directory: str | Path) -> list[str]:
+    """File names of the scenarios in ``directory``, ``baseline.toml`` first.
+
+    Raises:
+        InputError: the folder does not exist or holds no ``.toml`` file.
+    """
+    folder = Path(directory)
+    names = sorted(p.name for p in folder.glob("*.toml")) if folder.is_dir() else []
+    if not names:
+        raise InputError(f"no scenario files (*.toml) here; set {SCENARIOS_ENV} or pass "
+                         "--scenarios to name the folder", source=str(folder))
+    return sorted(names, key=lambda n: (n != "baseline.toml", n))
+
+
+def find_scenario_file(scenario: str | Path, directory: str | Path | None = None) -> Path:
+    """The file of a scenario given by name or path.
+
+    Args:
+        scenario: a file name in ``directory`` (``.toml`` optional, e.g.
+            ``"pilot_programme"``) or the path of a ``.toml`` file.
+        directory: where names are looked up (default: :func:`default_scenarios_dir`).
+
+    Raises:
+        InputError: no such file; the message lists the names ``directory`` offers.
+    """
+    folder = Path(directory) if directory is not None else default_scenarios_dir()
+    name = str(scenario).strip()
+    candidates = [folder / name, folder / f"{name}.toml"]
+    if name.endswith(".toml"):
+        candidates.append(Path(name))
+    for path in candidates:
+        if path.is_file():
+            return path
+    allowed = ", ".join(n.removesuffix(".toml") for n in scenario_files(folder))
+    raise InputError(f"unknown scenario '{name}'; allowed: {allowed} (files in "
+                     f"{folder}) or the path of a .toml file")
 
 
 def _read_with_parents(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:

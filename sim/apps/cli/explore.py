@@ -48,7 +48,8 @@ def handle(args: argparse.Namespace) -> int:
     """Check the start scenario, then run the Solara server until interrupted."""
     from sim.apps.explorer import require_solara
     from sim.apps.explorer.app import START_ENV
-    from sim.apps.explorer.session import SCENARIOS_ENV, Session
+    from sim.apps.explorer.session import Session
+    from sim.model.scenario import SCENARIOS_ENV
 
     require_solara()
     session = Session(args.scenario, scenarios_dir=args.scenarios)  # fails early, in one line

@@ -37,10 +37,11 @@ from sim.apps.explorer.forms import (
     lever_from_form,
     targets_text,
 )
-from sim.apps.explorer.session import REGIONS, SCENARIOS_ENV, Session
+from sim.apps.explorer.session import REGIONS, Session
 from sim.base.errors import InputError
 from sim.model.levers import LEVER_TYPES
 from sim.model.network import line_names
+from sim.model.scenario import SCENARIOS_ENV
 
 #: Environment variable with the scenario ``countysim explore`` starts from.
 START_ENV = "COUNTYSIM_EXPLORE_SCENARIO"

@@ -24,7 +24,6 @@ edits, a worker runs), so the model is only touched under a lock.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import typing
@@ -35,39 +34,20 @@ from typing import Any
 
 from sim.analysis import ResultsSet
 from sim.base.errors import InputError
-from sim.model.reference import REPO_SCENARIOS
-from sim.model.scenario import Scenario, load_scenario
+from sim.model.scenario import (
+    Scenario,
+    default_scenarios_dir,
+    find_scenario_file,
+    load_scenario,
+    scenario_files,
+)
 from sim.model.shell import CountyModel
 from sim.outputs.files import write_text_atomic
 from sim.outputs.results import Results
 from sim.studies.run import results_of, run
 
-#: Environment variable naming the folder of scenario files the explorer offers.
-SCENARIOS_ENV = "COUNTYSIM_SCENARIOS"
 #: Regions a scenario may simulate.
 REGIONS: tuple[str, ...] = typing.get_args(Scenario.model_fields["region"].annotation)
-
-
-def default_scenarios_dir() -> Path:
-    """Where the scenario files are: ``$COUNTYSIM_SCENARIOS``, ``./scenarios`` or the checkout's."""
-    if os.environ.get(SCENARIOS_ENV):
-        return Path(os.environ[SCENARIOS_ENV])
-    here = Path.cwd() / "scenarios"
-    return here if here.is_dir() else REPO_SCENARIOS
-
-
-def scenario_files(directory: str | Path) -> list[str]:
-    """File names of the scenarios in ``directory``, ``baseline.toml`` first.
-
-    Raises:
-        InputError: the folder does not exist or holds no ``.toml`` file.
-    """
-    folder = Path(directory)
-    names = sorted(p.name for p in folder.glob("*.toml")) if folder.is_dir() else []
-    if not names:
-        raise InputError(f"no scenario files (*.toml) here; set {SCENARIOS_ENV} or pass "
-                         "--scenarios to name the folder", source=str(folder))
-    return sorted(names, key=lambda n: (n != "baseline.toml", n))
 
 
 # --------------------------------------------------------------------------------------
@@ -151,16 +131,7 @@ class Session:
             self._discard()
 
     def _find(self, scenario: str | Path) -> Path:
-        name = str(scenario).strip()
-        candidates = [self.scenarios_dir / name, self.scenarios_dir / f"{name}.toml"]
-        if name.endswith(".toml"):
-            candidates.append(Path(name))
-        for path in candidates:
-            if path.is_file():
-                return path
-        allowed = ", ".join(n.removesuffix(".toml") for n in self.scenario_files())
-        raise InputError(f"unknown scenario '{name}'; allowed: {allowed} (files in "
-                         f"{self.scenarios_dir}) or the path of a .toml file")
+        return find_scenario_file(scenario, self.scenarios_dir)
 
     def set_region(self, region: str) -> None:
         """Simulate another region (``ccec`` or ``sichuan_chongqing``)."""
