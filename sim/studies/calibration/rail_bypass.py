@@ -7,7 +7,8 @@ the others lose relative to them. The deterministic validation run 2010→2019
 with the real openings is compared with the same run without the rail lines
 that opened 2010–2019 (their openings moved 25 years later, after the run; the
 roads and expressways stay as in the data), and with the whole network frozen
-after 2009 (``freeze_after``), per unit and by distance from the new stations.
+after 2010 (``freeze_after``; the 2010 openings stay), per unit and by distance
+from the new stations.
 docs/validation/market_access.md reports the tables.
 """
 
@@ -32,7 +33,7 @@ from sim.studies.calibration.market_access import (
 from sim.studies.calibration.validation_run import START_YEAR, validation_scenario
 
 #: Counterfactuals of :func:`counterfactual_scenario`.
-COUNTERFACTUALS = ("without_new_rail", "network_frozen_2009")
+COUNTERFACTUALS = ("without_new_rail", "network_frozen_2010")
 #: Classes of units by road-network time (2009 network) to the nearest new station.
 BANDS = ((0.0, 1.0, "within 1 h"), (1.0, 2.0, "1–2 h"), (2.0, np.inf, "over 2 h"))
 
@@ -44,8 +45,8 @@ def counterfactual_scenario(name: str) -> Scenario:
         lever = {"id": "no_rail_2010_2019", "type": "connectivity", "start_year": START_YEAR,
                  "shift_lines": [{"line": line, "years": 25}
                                  for line in lines_opened(BASE_YEAR + 1, END_YEAR)]}
-    elif name == "network_frozen_2009":
-        lever = {"id": "frozen_2009", "type": "connectivity", "start_year": START_YEAR,
+    elif name == "network_frozen_2010":
+        lever = {"id": "frozen_2010", "type": "connectivity", "start_year": START_YEAR,
                  "freeze_after": START_YEAR}
     else:
         raise ValueError(f"unknown counterfactual '{name}'; known: {', '.join(COUNTERFACTUALS)}")
@@ -66,8 +67,8 @@ def bypass_effects(params: Parameters | None = None,
                    counterfactual: str = "without_new_rail") -> pd.DataFrame:
     """Per unit: 2019 population and GDP with the real openings vs. the counterfactual.
 
-    ``network_frozen_2009`` keeps the 2010 openings out too, but also the
-    expressways of 2011–2019; its "new stations" are still those of 2010–2019.
+    ``network_frozen_2010`` keeps the 2010 openings (Chengdu–Dujiangyan), but also
+    closes the expressways of 2011–2019; its "new stations" are still those of 2010–2019.
 
     Returns:
         One row per unit (model order): ``code``, ``name_en``, ``gains_station``
