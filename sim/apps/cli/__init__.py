@@ -16,7 +16,7 @@ from sim.base.errors import InputError
 
 #: Subcommand modules, in the order ``countysim --help`` lists them.
 COMMANDS = ("run", "check", "batch", "status", "sensitivity", "compare", "plot",
-            "calibrate", "validate", "explore", "docs")
+            "calibrate", "validate", "estimate", "explore", "docs")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,6 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(default 5)")
     p.add_argument("--profile-evals", type=whole_number("--profile-evals", 1), default=300,
                    help="model runs per profile point (default 300)")
+    p.add_argument("--prior", action="append", default=[], metavar="NAME",
+                   help="add a named set of Gaussian priors to J (repeatable): "
+                        "market-access (φ from the 2010–2019 rail openings, all groups) or "
+                        "market-access-basin (the same without the plateau prefectures); "
+                        "see docs/validation/market_access.md")
     p.set_defaults(handler=handle)
 
 
@@ -49,7 +54,12 @@ def check_region(region: str) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Run the calibration and write its folder."""
-    from sim.studies.calibration.workflow import DEFAULT_FIT, run_calibration
+    from sim.studies.calibration.workflow import (
+        DEFAULT_FIT,
+        PRIOR_SETS,
+        named_priors,
+        run_calibration,
+    )
 
     check_region(args.region)
     names = DEFAULT_FIT
@@ -57,7 +67,13 @@ def handle(args: argparse.Namespace) -> int:
         names = tuple(n.strip() for n in args.fit.split(",") if n.strip())
         if not names:
             raise InputError("--fit: no parameter names given")
+    unknown = [n for n in args.prior if n not in PRIOR_SETS]
+    if unknown:
+        raise InputError(f"--prior: unknown prior set '{unknown[0]}'; allowed: "
+                         + ", ".join(PRIOR_SETS))
+    priors = named_priors(tuple(args.prior))
     run_calibration(args.out, region=args.region, names=names, starts=args.starts,
                     workers=args.workers, max_evals=args.max_evals,
-                    profile_points=args.profile_points, profile_evals=args.profile_evals)
+                    profile_points=args.profile_points, profile_evals=args.profile_evals,
+                    priors=priors)
     return 0

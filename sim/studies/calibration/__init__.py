@@ -12,6 +12,12 @@ together). Modules:
 * :mod:`~sim.studies.calibration.baselines`: persistence, natural change and gravity;
 * :mod:`~sim.studies.calibration.validation_run`: the deterministic validation run;
 * :mod:`~sim.studies.calibration.objective`: what calibration minimises;
+* :mod:`~sim.studies.calibration.priors`: Gaussian priors added to the objective;
+* :mod:`~sim.studies.calibration.market_access`: φ from the 2010–2019 rail openings
+  (with :mod:`~sim.studies.calibration.market_access_checks` and
+  :mod:`~sim.studies.calibration.market_access_report`), a prior for calibration;
+* :mod:`~sim.studies.calibration.rail_bypass`: what those openings did to bypassed
+  counties in the model;
 * :mod:`~sim.studies.calibration.fit`: multi-start optimisation and profiles;
 * :mod:`~sim.studies.calibration.report`: the validation report and its figures.
 """

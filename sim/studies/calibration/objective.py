@@ -18,6 +18,11 @@ groups, with one error variance per component:
   census age group (2 × 2 × 19 residuals, all counties of the region: they tell the
   birth level from the 2010 census's missing children and show migration by age).
 
+With priors (:class:`~sim.studies.calibration.priors.Prior`, e.g. the
+market-access estimate of φ), J gains Σ_p ((value_p − mean_p) / sd_p)², −2 × the
+log prior density: J is then −2 × a log posterior, and its differences keep
+their likelihood-ratio reading.
+
 Profiling the variances out makes J scale-free (no hand-set weights between
 persons, points and yuan), and J(θ) − J(θ̂) is the likelihood-ratio statistic
 that :mod:`sim.studies.calibration.fit` uses for profile intervals. ε = 1e-12 only
@@ -38,6 +43,7 @@ import numpy as np
 from sim.base.errors import InputError
 from sim.model.parameters import Parameters, parameter_hint
 from sim.studies.calibration.observed import Targets
+from sim.studies.calibration.priors import Prior, check_priors, prior_penalty
 from sim.studies.calibration.validation_run import END_YEAR, EndState, run_validation
 
 COMPONENTS = ("population", "urban", "gdp", "registered", "ages", "pyramids")
@@ -132,11 +138,15 @@ class SearchSpace:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The objective at one parameter set, with its components."""
+    """The objective at one parameter set, with its components.
+
+    ``objective`` includes ``prior``, the priors' penalty (0 without priors).
+    """
 
     objective: float
     mse: dict[str, float]
     n: dict[str, int]
+    prior: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,6 +161,7 @@ class Objective:
         space: the fitted parameters.
         base: values of every parameter not fitted.
         region, end_year: the validation run.
+        priors: Gaussian priors whose penalty is added to J (none by default).
     """
 
     targets: Targets
@@ -159,6 +170,10 @@ class Objective:
     base: Parameters
     region: str = "sichuan_chongqing"
     end_year: int = END_YEAR
+    priors: tuple[Prior, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "priors", check_priors(self.priors))
 
     def parameters(self, z: np.ndarray) -> Parameters:
         """The full parameter set at unit-cube point ``z``."""
@@ -178,7 +193,8 @@ class Objective:
         if not all(math.isfinite(v) for v in mse.values()):
             return Evaluation(FAILED, mse, n)
         value = sum(n[k] * math.log(mse[k] + EPSILON) for k in COMPONENTS)
-        return Evaluation(value, mse, n)
+        penalty = prior_penalty(self.priors, params)
+        return Evaluation(value + penalty, mse, n, penalty)
 
     def evaluate(self, z: np.ndarray) -> Evaluation:
         """J and its components at unit-cube point ``z``."""

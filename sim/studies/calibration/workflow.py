@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,10 @@ from sim.base.tomlfile import read_toml
 from sim.model.parameters import Parameters
 from sim.outputs.files import write_json_atomic, write_text_atomic
 from sim.outputs.provenance import git_commit, versions
-from sim.studies.calibration import fit
+from sim.studies.calibration import fit, market_access
 from sim.studies.calibration.objective import COMPONENTS, Objective, SearchSpace
 from sim.studies.calibration.observed import Targets, census_targets
+from sim.studies.calibration.priors import Prior
 from sim.studies.calibration.split import held_out_mask
 
 #: Parameters fitted by default: the issue's list (θ, γ, μ, β_y, κ, h, φ, ROC
@@ -49,6 +51,32 @@ DEFAULT_FIT = (
     "birth_registration_factor", "fertility_trend", "emigrant_attrition",
     "child_undercount_2010",
 )
+
+#: Named sets of priors that ``countysim calibrate --prior NAME`` adds to J. A set is
+#: a function returning :class:`~sim.studies.calibration.priors.Prior` objects;
+#: add literature priors here (e.g. on ``services_weight``) with their sources.
+PRIOR_SETS: dict[str, Callable[[], tuple[Prior, ...]]] = {
+    # φ from the 2010–2019 rail openings, all 201 groups with both GDPs, at θ̂
+    "market-access": lambda: market_access.market_access_priors("all"),
+    # the same without the three plateau prefectures, which pass the placebo
+    "market-access-basin": lambda: market_access.market_access_priors("without_plateau"),
+}
+
+
+def named_priors(names: tuple[str, ...]) -> tuple[Prior, ...]:
+    """The priors of the named sets of :data:`PRIOR_SETS`, in order.
+
+    Raises:
+        InputError: an unknown name.
+    """
+    out: list[Prior] = []
+    for name in names:
+        if name not in PRIOR_SETS:
+            raise InputError(f"--prior: unknown prior set '{name}'; allowed: "
+                             + ", ".join(PRIOR_SETS))
+        out += PRIOR_SETS[name]()
+    return tuple(out)
+
 
 OBJECTIVE_TEXT = ("J = Σ_k n_k ln(MSE_k) over the training groups (concentrated Gaussian "
                   "log-likelihood ×−2), k = log growth of population 2010→2020, 2020 urban "
@@ -76,18 +104,24 @@ def split_text(objective: Objective) -> str:
 def calibration_objective(region: str = "sichuan_chongqing",
                           names: tuple[str, ...] = DEFAULT_FIT,
                           targets: Targets | None = None,
-                          base: Parameters | None = None, end_year: int = 2020) -> Objective:
-    """J on the training groups of ``region``, over ``names``, from the priors."""
+                          base: Parameters | None = None, end_year: int = 2020,
+                          priors: tuple[Prior, ...] = ()) -> Objective:
+    """J on the training groups of ``region``, over ``names``, from the literature values.
+
+    ``priors`` (Gaussian, :mod:`~sim.studies.calibration.priors`) add their
+    penalty to J.
+    """
     targets = targets or census_targets(region)
     train = ~held_out_mask(targets.groups.index.to_numpy())
     return Objective(targets=targets, mask=train, space=SearchSpace(tuple(names)),
-                     base=base or Parameters(), region=region, end_year=end_year)
+                     base=base or Parameters(), region=region, end_year=end_year,
+                     priors=tuple(priors))
 
 
 def run_calibration(out: Path, *, region: str = "sichuan_chongqing",
                     names: tuple[str, ...] = DEFAULT_FIT, starts: int = 6, workers: int = 2,
                     max_evals: int = 3000, profile_points: int = 5, profile_evals: int = 300,
-                    log=print) -> fit.Calibration:
+                    priors: tuple[Prior, ...] = (), log=print) -> fit.Calibration:
     """Calibrate, profile and write the output folder (see the module docstring)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -95,7 +129,7 @@ def run_calibration(out: Path, *, region: str = "sichuan_chongqing",
     if profile_points == 1 or profile_points < 0:
         raise InputError(f"--profile-points: expected 0 (no profiles) or a whole number ≥ 2, "
                          f"got {profile_points}; a profile needs two points at least")
-    objective = calibration_objective(region, names)  # checks the names
+    objective = calibration_objective(region, names, priors=priors)  # checks the names
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     log(f"calibrating {len(names)} parameters on {int(objective.mask.sum())} training groups "
@@ -156,7 +190,9 @@ def _record(result: fit.Calibration, objective: Objective, intervals: pd.DataFra
         "data": DATA_TEXT, "objective": OBJECTIVE_TEXT, "split": split_text(objective),
         "method": result.settings["method"], "settings": result.settings,
         "n_training_groups": int(objective.mask.sum()),
-        "fit": {"objective": ev.objective,
+        "priors": [p.to_dict() for p in objective.priors],
+        "fit": {"objective": ev.objective, **({"prior_penalty": ev.prior} if objective.priors
+                                              else {}),
                 **{f"rmse_{k}": math.sqrt(ev.mse[k]) for k in COMPONENTS},
                 **{f"n_{k}": ev.n[k] for k in COMPONENTS}},
         "parameters": params,
@@ -215,6 +251,9 @@ def parameter_file_text(record: dict[str, Any]) -> str:
     lines.append(f"max_evals_per_start = {record['settings']['max_evals_per_start']}")
     lines.append(f"n_training_groups = {record['n_training_groups']}")
     lines.append("fitted_from = \"literature priors, Parameters() in sim/model/parameters.py\"")
+    for prior in record.get("priors", []):
+        lines.append(f"# Gaussian prior in J: {prior['name']} ~ N({prior['mean']:.6g}, "
+                     f"{prior['sd']:.6g}²), {prior['source']}")
     lines += ["", "[fit]"]
     for key, value in record["fit"].items():
         lines.append(f"{key} = {_toml_value(value)}")
@@ -255,6 +294,8 @@ def calibration_readme(record: dict[str, Any]) -> str:
         f"* **Split**: {record['split']}.",
         f"* **Method**: {record['method']}; {record['settings']['starts']} starts (the priors "
         f"and Latin-hypercube points), ≤ {record['settings']['max_evals_per_start']} runs each.",
+        *[f"* **Gaussian prior in J**: `{p['name']}` ~ N({p['mean']:.4g}, {p['sd']:.4g}²); "
+          f"{p['source']}." for p in record.get("priors", [])],
         "",
         f"At the optimum J = {fitv['objective']:.2f}; training RMSE of population log growth "
         f"{fitv['rmse_population']:.4f}, of the 2020 urban share {fitv['rmse_urban']:.2f} pp, of "
