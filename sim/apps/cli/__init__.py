@@ -50,9 +50,9 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
+    try:  # Ctrl-C while the modules load is an interrupt too, not a traceback
+        parser = build_parser()
+        args = parser.parse_args(argv)
         return int(args.handler(args) or 0)
     except InputError as err:
         print(f"countysim: error: {err}", file=sys.stderr)
