@@ -50,7 +50,8 @@ def write(data, path):
                 with open(path.parent / f".{path.name}.x.tmp", "wb") as fh:
                     fh.write(bytes(data)[: len(data) // 2])
                 os.kill(os.getpid(), signal.SIGKILL)
-            raise files.WriteError.from_os_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), path)
+            full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            raise files.WriteError.from_os_error(full, path)
     real(data, path)
 files._write_atomic = write
 from sim.apps.cli import main

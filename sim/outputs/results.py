@@ -84,8 +84,8 @@ def check_run_folder(directory: str | Path) -> Path:
         raise InputError("results folder is a file; a run writes a folder of tables",
                          source=str(out))
     if out.is_dir():
-        others = sorted(p.name for p in out.iterdir() if p.name not in RUN_FOLDER_ENTRIES
-                        and not (p.name.startswith(".") and p.name.endswith(".tmp")))
+        others = sorted(p.name for p in out.iterdir()
+                        if p.name not in RUN_FOLDER_ENTRIES and not p.name.startswith("."))
         kind = _manifest_kind(out / MANIFEST)
         if others or kind not in (None, "countysim run"):
             what = "a batch's" if kind == "countysim batch" else "another kind of"
