@@ -5,14 +5,16 @@ benchmarks/bench_faults.py, which prints the faults survived and the runs lost.
 
 Each fault starts ``countysim batch`` as a process of its own (its own process
 group, as a terminal or a job scheduler would), hurts it, and then finishes the
-batch with ``--resume`` — in a process too, so that nothing of the faulty session
-lingers — until every run is done (a disk-full fault first frees the disk). The
+batch with ``countysim batch … --resume`` until every run is done (a disk-full
+fault first frees the disk). The
 finished folder must hold the tables of an uninterrupted batch, exactly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import io
 import os
 import random
 import shutil
@@ -93,8 +95,11 @@ def command(batch: Path, out: Path, *extra: str, hook: tuple[str, int] | None = 
 
 
 def start(cmd: list[str]) -> subprocess.Popen:
+    """Start a batch in a process group of its own, with Ctrl-C's default action (a
+    shell's background job, like this one may be, would pass SIGINT on ignored)."""
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, cwd=ROOT)
+                            start_new_session=True, cwd=ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def wait_for_runs(proc: subprocess.Popen, out: Path, n: int, timeout: float = 120) -> None:
@@ -123,12 +128,15 @@ def children(pid: int) -> list[int]:
 
 
 def finish(batch: Path, out: Path, attempts: int = 3) -> int | None:
-    """Resume until every run is done; the last exit code."""
+    """Resume (``countysim batch … --resume``, in this process) until every run is done;
+    the last exit code."""
+    from sim.apps.cli import main
+
     code = None
     for _ in range(attempts):
-        proc = subprocess.run(command(batch, out, "--resume", "--workers", "1"),
-                              capture_output=True, text=True, cwd=ROOT)
-        code = proc.returncode
+        with contextlib.redirect_stdout(io.StringIO()):  # its summary line
+            code = main(["batch", str(batch), "--out", str(out), "--resume", "--workers",
+                         "1", "--quiet"])
         if code == 0:
             break
     return code

@@ -19,11 +19,11 @@ import threading
 import time
 from pathlib import Path
 
+import faults
 import pandas as pd
 import pytest
 from conftest import SCENARIOS
 
-import faults
 import sim
 import sim.outputs.files as files
 import sim.studies.batch.pools as pools
@@ -320,10 +320,10 @@ def check_outcomes(outcomes) -> None:
 
 
 def test_fault_injection_quick(tmp_path):
-    """Each way a batch stops, once, on 24 runs: --resume completes with identical tables."""
+    """Four ways a batch stops, on 16 runs: --resume completes with identical tables (the
+    full variant, marked slow, tries every fault three times on 300 runs)."""
     outcomes = faults.run_faults(tmp_path, faults=(
-        "sigint_early", "sigterm", "sigkill", "worker_killed", "killed_writing_part",
-        "torn_part", "disk_full"), replicates=24, seed=5)
+        "sigint_early", "sigkill", "killed_writing_part", "disk_full"), replicates=16, seed=5)
     check_outcomes(outcomes)
 
 
