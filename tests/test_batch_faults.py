@@ -300,9 +300,11 @@ def test_ctrl_c_while_workers_start_is_one_line(tmp_path):
     # traceback of its failed start (its parent's semaphores are gone); see docs/batches.md.
 
 
-def test_the_default_executor_keeps_small_batches_serial(reference, batch_file, tmp_path):
+def test_the_default_executor_keeps_small_batches_serial(reference, batch_file, tmp_path,
+                                                         monkeypatch):
     batch = sim.run_batch(batch_file, tmp_path / "out", progress=False)
     assert batch.session["executor"] == "serial (auto)"
+    monkeypatch.setattr(pools, "_measured_startup", [])  # as in a new process
     pool = pools.AutoPool(2, runs=1000)
     pool.times = [0.5, 0.02, 0.02]
     assert pool.worth_starting()  # 20 s of work left

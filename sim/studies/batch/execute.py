@@ -33,7 +33,7 @@ from sim.outputs.provenance import git_commit, versions
 from sim.outputs.store import Batch, RunsTable, done_runs, read_runs
 from sim.studies.batch.folder import RESUME_HINT, check_folder, open_folder, write_manifest
 from sim.studies.batch.folder import differences as _differences  # noqa: F401 (sensitivity)
-from sim.studies.batch.pools import Pool, SerialPool, make_pool
+from sim.studies.batch.pools import Pool, SerialPool, make_pool, remember_startup
 from sim.studies.batch.spec import RunSpec, SpecLike, as_batch_spec, plan_batch
 
 #: Seconds of work a chunk aims at once run times are known.
@@ -173,6 +173,7 @@ def _run(spec: Any, out: Path, plan: list[RunSpec], pool: Pool, manifest: dict[s
             # The first chunk back from a worker: its wait, less its runs, is the start-up.
             waited = time.monotonic() - first - sum(r["seconds"] for r in batch_records)
             session["worker_startup_s"] = round(max(waited, 0.0), 3)
+            remember_startup(session["worker_startup_s"])
         runs.update({rec["run_id"]: rec for rec in batch_records})
         for rec in batch_records:
             stats["ran"] += 1

@@ -53,6 +53,15 @@ WATCHDOG_S = 0.5
 #: Seconds a local worker takes to start (process, imports, region data, first
 #: network), as :class:`AutoPool` assumes before deciding; measured in each session.
 WORKER_STARTUP_S = 2.0
+#: Worker start-up measured last in this process (a running forkserver makes it short).
+_measured_startup: list[float] = []
+
+
+def remember_startup(seconds: float) -> None:
+    """Record a measured worker start-up, for the next :class:`AutoPool` of this process."""
+    _measured_startup[:] = [seconds]
+
+
 #: :class:`AutoPool` starts workers only if that is estimated to save this share.
 AUTO_MARGIN = 0.2
 #: Modules a forkserver imports once for all the workers it forks.
@@ -319,7 +328,8 @@ class AutoPool(Pool):
             return False
         per_run = float(sorted(self.times[1:])[len(self.times[1:]) // 2])  # median, warm
         serial = self.left * per_run
-        parallel = WORKER_STARTUP_S + serial / (0.9 * self.max_workers)
+        startup = _measured_startup[0] if _measured_startup else WORKER_STARTUP_S
+        parallel = startup + serial / (0.9 * self.max_workers)
         return parallel < (1 - AUTO_MARGIN) * serial
 
     def submit(self, chunk: list[RunSpec], out: str, tables: Sequence[str]) -> cf.Future:
