@@ -477,3 +477,17 @@ def test_compare_a_batch_of_one_scenario(tmp_path, capsys):
             "tables: the folder holds one scenario ('baseline') and no sweep, so there is "
             "nothing to compare it with") in printed
     assert "figure  fan_gdp: fan_gdp.png" in printed
+
+
+def test_status_reports_the_workers_start_up(batch_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    batch = sim.run_batch(batch_file, out, executor="processes", workers=2, progress=False,
+                          chunk_size=1)
+    assert 0 <= batch.session["worker_startup_s"] < 60
+    assert main(["status", str(out)]) == 0
+    assert (f"worker start-up: {batch.session['worker_startup_s']:.1f} s in the last session "
+            "that started workers (time to a worker's first result, less its runs)"
+            ) in capsys.readouterr().out.splitlines()
+    for address in ("tcp://node1:8786", "localhost:8786", "tls://[::1]:8786"):
+        from sim.apps.cli.batch import scheduler_address
+        assert scheduler_address(address) == address
