@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,10 @@ RUN_FOLDER_ENTRIES = frozenset({*(f"{t}.parquet" for t in TABLES), MANIFEST,
                                 "network.graphml", "figures"})
 
 
+#: ``countysim run --geo``'s export of one year of county_year.
+GEO_EXPORT = re.compile(r"county_year_\d{4}\.(gpkg|parquet)")
+
+
 def check_run_folder(directory: str | Path) -> Path:
     """Make sure a run's results may go into ``directory``; create it; return it.
 
@@ -85,7 +90,8 @@ def check_run_folder(directory: str | Path) -> Path:
                          source=str(out))
     if out.is_dir():
         others = sorted(p.name for p in out.iterdir()
-                        if p.name not in RUN_FOLDER_ENTRIES and not p.name.startswith("."))
+                        if p.name not in RUN_FOLDER_ENTRIES and not p.name.startswith(".")
+                        and not GEO_EXPORT.fullmatch(p.name))
         kind = _manifest_kind(out / MANIFEST)
         if others or kind not in (None, "countysim run"):
             what = "a batch's" if kind == "countysim batch" else "another kind of"
