@@ -91,7 +91,12 @@ def batch_run(batch: sim.BatchSpec, root: Path, **kw) -> tuple[float, float, flo
     parent = cpu_seconds(resource.RUSAGE_SELF) - p0
     time.sleep(0.5)  # let Dask's worker processes exit and be counted
     n = result.session["ran"]
+    STARTUP[result.session["executor"]] = result.session.get("worker_startup_s")
     return wall / n, steady_rate(result.runs), (cpu_seconds() - c0) / n, parent / n
+
+
+#: Worker start-up of the latest batch of each executor (seconds; None: no workers).
+STARTUP: dict[str, float | None] = {}
 
 
 def parts_writer(root: Path):
@@ -155,7 +160,8 @@ def throughput(args: argparse.Namespace, root: Path) -> None:
 
     rates = {}
     configs = [("1 local process", {"executor": "processes", "workers": 1}),
-               ("2 local processes", {"executor": "processes", "workers": 2})]
+               ("2 local processes", {"executor": "processes", "workers": 2}),
+               ("auto (the default)", {})]
     try:
         import distributed  # noqa: F401
 
@@ -172,6 +178,8 @@ def throughput(args: argparse.Namespace, root: Path) -> None:
         print(f"{label:<29}: {1 / per_run:6.1f} runs/s wall (start-up included), "
               f"{steady:6.1f} runs/s steady; CPU per run {1000 * cpu:5.1f} ms, of which "
               f"{1000 * parent:4.1f} ms in the coordinating process   [{n} runs]")
+    print("worker start-up (time to a worker's first result, less its runs): " + "; ".join(
+        f"{label} {'-' if s is None else f'{s:.2f} s'}" for label, s in STARTUP.items()))
     one = rates["1 local process"]
     for label in ("2 local processes", "Dask LocalCluster, 2 workers"):
         if label in rates:

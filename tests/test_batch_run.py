@@ -266,10 +266,23 @@ def test_a_new_batch_into_a_used_folder_is_refused(spec, serial, tmp_path):
         sim.run_batch(spec, serial.path, executor="serial")
     assert str(err.value) == (f"{serial.path}: results folder is not empty; add --resume to "
                               "finish it, or choose another --out")
-    with pytest.raises(sim.InputError) as err:
-        sim.run_batch(spec, tmp_path / "never", executor="serial", resume=True)
-    assert str(err.value) == (f"{tmp_path / 'never'}: nothing to resume: results folder not "
-                              "found; run without --resume to start the batch")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    for resume in (False, True):
+        with pytest.raises(sim.InputError) as err:
+            sim.run_batch(spec, other, executor="serial", resume=resume)
+        assert str(err.value) == (f"{other}: results folder is not empty and holds no batch "
+                                  "(no manifest.json); choose an empty or new folder with --out")
+
+
+def test_resume_starts_a_batch_that_has_no_store(spec, serial, tmp_path, capsys):
+    """A job script always says --resume: its first run starts the batch, and says so."""
+    out = tmp_path / "never"
+    resumed = sim.run_batch(spec, out, executor="serial", resume=True, progress=False)
+    assert capsys.readouterr().err == f"countysim: {out}: no batch here yet; starting it\n"
+    assert resumed.counts() == {"done": 8, "failed": 0, "missing": 0}
+    assert_same_tables(serial, resumed)
 
 
 def test_ctrl_c_before_the_store_exists(spec, tmp_path, monkeypatch, capsys):

@@ -177,7 +177,8 @@ BAD_EDITS = {
         "lever 'youxian_innovation_leading': start_year: 2021 is outside the run (2022–2025)"),
     "negative_seed": (
         lambda s: s.set_seed(-1), "seed: Input should be greater than or equal to 0 (got -1)"),
-    "bad_name": (lambda s: s.set_name("my reform"), "name: String should match pattern"),
+    "bad_name": (lambda s: s.set_name("my reform"), "name: 'my reform' is not allowed; use "
+                                                        "letters, digits"),
     "unknown_region": (lambda s: s.set_region("yunnan"), "region: Input should be 'ccec' or "
                                                          "'sichuan_chongqing'"),
     "unknown_lever_id": (lambda s: s.remove_lever("nope"), "no lever 'nope' in the set-up; "

@@ -187,7 +187,6 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-component-update", "--disable-sync"]
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not Path(CHROMIUM).exists(),
                     reason=f"browser check needs Debian's Chromium at {CHROMIUM} "
                            "(apt-get install chromium)")

@@ -359,12 +359,17 @@ def test_plot_rejects_options_the_figure_ignores(results, tmp_path, capsys):
     assert code == 0, err
 
 
-def test_compare_needs_a_scenario_besides_the_baseline(results, tmp_path):
-    from sim.figures.standard import write_comparison
+def test_compare_of_the_baseline_alone_draws_its_levels(results, tmp_path):
+    from sim.figures.standard import LEVEL_FIGURES, write_comparison
 
-    with pytest.raises(sim.InputError, match="nothing to compare: the folder holds only "
-                                             "the baseline 'baseline'"):
-        write_comparison(results.select(["baseline"]), "baseline", tmp_path)
+    written = write_comparison(results.select(["baseline"]), "baseline", tmp_path,
+                               formats=("png",), dpi=50)
+    assert written.notes == [
+        "skipped levers, pilot_effect, maps_population, maps_gdp and the difference tables: "
+        "the folder holds one scenario ('baseline') and no sweep, so there is nothing to "
+        "compare it with"]
+    assert set(written.figures) | set(written.skipped) == set(LEVEL_FIGURES)
+    assert "Note: skipped levers" in (tmp_path / "index.md").read_text()
 
 
 def test_network_of_a_lever_scenario_needs_its_definition(results, capsys, tmp_path):

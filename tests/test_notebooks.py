@@ -27,7 +27,6 @@ def test_notebook_is_committed_without_outputs(name):
         f"{name}: strip outputs before committing")
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_top_to_bottom(name, tmp_path, monkeypatch):
     if name == "02_compare_levers" and not hasattr(sim, "run_batch"):

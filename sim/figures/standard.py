@@ -9,6 +9,7 @@ are skipped and say so in the index.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,7 @@ class Written:
     tables: dict[str, Path] = field(default_factory=dict)
     captions: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def paths(self) -> list[Path]:
@@ -80,15 +82,22 @@ def write_comparison(results: Any, baseline: str = "baseline", out: str | Path |
     Returns:
         The written files by figure and table name.
 
+    With the baseline alone, its sweep's points are compared with the first point
+    (each point drawn as a scenario, e.g. ``baseline migration_rate=0.05``); with
+    no sweep either, only the figures of levels are drawn (fan charts of the
+    indicators, convergence, the map, the network and flows), and
+    :attr:`Written.notes` says what was left out and why.
+
     Raises:
-        InputError: the baseline is missing, or it is the only scenario.
+        InputError: the baseline is missing.
     """
     rs = analysis.as_results_set(results)
     rs.require_scenario(baseline, "baseline")
+    written = Written()
+    name = baseline  # the scenario whose definition draws the network
     others = [s for s in rs.scenarios if s != baseline]
     if not others:
-        raise InputError(f"nothing to compare: the folder holds only the baseline "
-                         f"'{baseline}'", source=rs.label)
+        rs, baseline, others = _points_as_scenarios(rs, baseline, written)
     year = final_year(rs, year)
     if out is None:
         if rs.source is None:
@@ -96,18 +105,21 @@ def write_comparison(results: Any, baseline: str = "baseline", out: str | Path |
         out = Path(rs.source) / "figures"
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    written = Written()
     matches = analysis.match_controls(rs, baseline=baseline)
-    _write_tables(rs, baseline, year, out, written, matches)
+    if others:
+        _write_tables(rs, baseline, year, out, written, matches)
+    makers = _figure_makers(rs, baseline, year, others, top, matches, name)
     with style.paper_style():
-        for name, draw in _figure_makers(rs, baseline, year, others, top, matches).items():
+        for figure, draw in makers.items():
+            if not others and figure not in LEVEL_FIGURES:
+                continue
             try:
                 fig, caption = draw()
             except _Skip as why:
-                written.skipped[name] = str(why)
+                written.skipped[figure] = str(why)
                 continue
-            written.figures[name] = style.save_figure(fig, out / name, formats, dpi)
-            written.captions[name] = caption
+            written.figures[figure] = style.save_figure(fig, out / figure, formats, dpi)
+            written.captions[figure] = caption
             plt.close(fig)
     _write_index(rs, baseline, year, out, written)
     return written
@@ -117,9 +129,50 @@ class _Skip(Exception):
     """A figure the results cannot support (e.g. no flows recorded)."""
 
 
+#: Figures of one scenario's levels, drawn when there is nothing to compare it with.
+LEVEL_FIGURES = ("fan_gdp", "fan_theil", "convergence", "map_gdp_per_capita", "network",
+                 "flows")
+
+
+def _points_as_scenarios(rs: ResultsSet, baseline: str, written: Written
+                         ) -> tuple[ResultsSet, str, list[str]]:
+    """One scenario's sweep points as scenarios, the first point the baseline.
+
+    Without points to compare, the set itself, and a note of what is left out.
+    """
+    params = rs.parameter_columns
+    points = (rs.region_year[params].drop_duplicates().sort_values(params)
+              if params else pd.DataFrame())
+    if len(points) < 2:
+        left_out = [f for f in _FIGURE_NAMES if f not in LEVEL_FIGURES]
+        written.notes.append(
+            f"skipped {', '.join(left_out)} and the difference tables: the folder holds one "
+            f"scenario ('{baseline}') and no sweep, so there is nothing to compare it with")
+        return rs, baseline, []
+
+    def label(table: pd.DataFrame | None) -> pd.DataFrame | None:
+        if table is None or table.empty or not set(params) <= set(table.columns):
+            return table
+        names = pd.Series("", index=table.index)
+        for i, p in enumerate(params):
+            names = names + f"{', ' if i else ''}{p}=" + table[p].map(lambda v: f"{v:g}")
+        return table.drop(columns=params).assign(scenario=names)
+
+    relabelled = dataclasses.replace(
+        rs, county_year=label(rs.county_year), region_year=label(rs.region_year),
+        levers_year=label(rs.levers_year), flows=label(rs.flows), runs=label(rs.runs))
+    first = label(points.head(1).assign(scenario=baseline))["scenario"].iloc[0]
+    others = [s for s in relabelled.scenarios if s != first]
+    written.notes.append(f"one scenario ('{baseline}'): its {len(points)} sweep points are "
+                         f"compared with the first, '{first}'")
+    return relabelled, first, others
+
+
 def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], top: int,
-                   matches: pd.DataFrame) -> dict[str, Callable[[], tuple[Any, str]]]:
+                   matches: pd.DataFrame, name: str
+                   ) -> dict[str, Callable[[], tuple[Any, str]]]:
     n = rs.replicates(baseline)
+    reference = baseline if others else None  # levels only, without others
     band = f"{analysis.BAND[0]:g}–{analysis.BAND[1]:g} % band over {n} paired replicates"
     chosen = _largest_effects(rs, baseline, year, others, top)
     note = (f" The {len(chosen)} scenarios with the largest GDP effect of {len(others)} are "
@@ -128,9 +181,11 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
     def fan(variable: str, relative: bool) -> Callable[[], tuple[Any, str]]:
         def draw() -> tuple[Any, str]:
             fig, ax = style.figure("single", aspect=0.75)
-            charts.fan_chart(rs, variable, baseline=baseline, relative=relative,
+            charts.fan_chart(rs, variable, baseline=reference, relative=relative and bool(others),
                             scenarios=[baseline, *chosen], ax=ax)
             what = analysis.VARIABLES[variable].label
+            if reference is None:
+                return fig, f"{what} of {baseline} by year (mean and {band})."
             return fig, (f"{what}: difference from {baseline} by year (mean and {band})."
                          + note)
         return draw
@@ -143,8 +198,9 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
             # The panel title names the indicator, so the axis label leaves it out.
             charts.lever_comparison(rs, variable, baseline, year=year, relative=relative,
                                    order=order, ax=ax, title=title,
-                                   xlabel=f"Δ vs {baseline} "
-                                          f"({difference_unit(variable, relative)})")
+                                   xlabel=(f"Δ vs {baseline} " if len(baseline) <= 12
+                                           else "Δ ")
+                                          + f"({difference_unit(variable, relative)})")
             order = order or [t.get_text() for t in ax.get_yticklabels()]
         return fig, (f"Difference from {baseline} in {year}, by scenario (mean and {band}); "
                      "sorted by the GDP effect.")
@@ -187,11 +243,11 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
         return draw
 
     def network() -> tuple[Any, str]:
-        definition = scenario_definition(rs, baseline)
+        definition = scenario_definition(rs, name)
         net = network_for(definition, year)
         fig, ax = style.figure("single", aspect=0.72)
-        network_maps.network_map(net, ax=ax, title=f"{baseline}: network, {net.year}")
-        return fig, (f"Infrastructure network of {baseline} in {year}: roads (grey) and rail "
+        network_maps.network_map(net, ax=ax, title=f"{name}: network, {net.year}")
+        return fig, (f"Infrastructure network of {name} in {year}: roads (grey) and rail "
                      "sections coloured by opening year, line width by design speed. Access "
                      "and rest-of-China links are not drawn.")
 
@@ -213,7 +269,7 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
                      f"{span} and replicates: migrants (left) and investment "
                      "(right). Arcs bend clockwise from origin to destination.")
 
-    return {
+    return {  # the names are _FIGURE_NAMES
         "fan_gdp": fan("gdp_bn_yuan", True),
         "fan_theil": fan("theil", False),
         "levers": levers,
@@ -225,6 +281,10 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
         "network": network,
         "flows": flows,
     }
+
+
+_FIGURE_NAMES = ("fan_gdp", "fan_theil", "levers", "pilot_effect", "convergence",
+                 "map_gdp_per_capita", "maps_population", "maps_gdp", "network", "flows")
 
 
 def _largest_effects(rs: ResultsSet, baseline: str, year: int, others: list[str], top: int
@@ -322,11 +382,13 @@ def _csv(table: pd.DataFrame, path: Path) -> Path:
 
 def _write_index(rs: ResultsSet, baseline: str, year: int, out: Path, written: Written
                  ) -> None:
+    others = [s for s in rs.scenarios if s != baseline]
     lines = [f"# Figures and tables: {rs.label}", "",
-             f"Scenarios compared with `{baseline}` in {year}: "
-             + ", ".join(f"`{s}`" for s in rs.scenarios if s != baseline)
+             (f"Scenarios compared with `{baseline}` in {year}: "
+              + ", ".join(f"`{s}`" for s in others) if others else f"`{baseline}` alone")
              + f". Replicates per scenario: {rs.replicates(baseline)}.", "",
-             "## Figures", "", f"Maps: {basemap.shapes_note()}", ""]
+             *(f"Note: {n}.\n" for n in written.notes), "## Figures", "",
+             f"Maps: {basemap.shapes_note()}", ""]
     for name, caption in written.captions.items():
         files = ", ".join(f"[{p.suffix[1:]}]({p.name})" for p in written.figures[name])
         lines.append(f"- **{name}** ({files}): {caption}")

@@ -22,10 +22,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sim.base import sources
 from sim.base.errors import FieldError, InputError
+from sim.base.names import NAME_RULE, is_safe_name
 from sim.base.tomlfile import read_toml
 from sim.model.levers import LEVER_TYPES, AnyLever
 from sim.model.network import Network
@@ -60,16 +69,24 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_version: Literal[1] = SCHEMA_VERSION
-    name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_\-\.]+$")
+    name: str = Field(min_length=1, max_length=80)
     description: str = ""
     region: Literal["ccec", "sichuan_chongqing"] = "ccec"
-    start_year: int = Field(2020, ge=FIRST_YEAR, le=LAST_YEAR)
-    end_year: int = Field(2025, ge=FIRST_YEAR, le=LAST_YEAR)
-    seed: int = Field(0, ge=0, lt=2**63)
-    replicates: int = Field(1, ge=1, le=100_000)
-    parameters: dict[str, float] = Field(default_factory=dict)
+    # Strict: "2020" or true in a file is a mistake, not a year or a number.
+    start_year: int = Field(2020, ge=FIRST_YEAR, le=LAST_YEAR, strict=True)
+    end_year: int = Field(2025, ge=FIRST_YEAR, le=LAST_YEAR, strict=True)
+    seed: int = Field(0, ge=0, lt=2**63, strict=True)
+    replicates: int = Field(1, ge=1, le=100_000, strict=True)
+    parameters: dict[str, StrictFloat] = Field(default_factory=dict)
     levers: tuple[AnyLever, ...] = ()
     source: str | None = Field(None, exclude=True)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str) -> str:
+        if not is_safe_name(name):
+            raise ValueError(f"{name!r} is not allowed; {NAME_RULE}")
+        return name
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -243,7 +260,14 @@ def _read_with_parents(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if not parent_path.is_file():
         raise InputError(f"extends: parent scenario '{parent_ref}' not found (looked for "
                          f"{parent_path})", source=str(path))
-    return _merge(_read_with_parents(parent_path, (*chain, path)), data)
+    try:
+        parent = _read_with_parents(parent_path, (*chain, path))
+    except InputError as err:
+        if err.source != str(parent_path) or err.message.startswith("extends: cycle"):
+            raise
+        raise InputError(f"extends: parent scenario '{parent_ref}': {err.message}",
+                         source=str(path)) from None
+    return _merge(parent, data)
 
 
 def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -368,6 +392,9 @@ def network_for(scenario: Scenario | str | Path | dict, year: int | None = None)
     region = load_region(scenario.region, census_year_for(scenario.start_year))
     params = scenario.model_parameters()
     masks = resolve_lever_masks(scenario, region=region, params=params)
+    if year is not None and not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InputError(f"year {year}: outside the years the model covers ({FIRST_YEAR}–"
+                         f"{LAST_YEAR})", source=scenario.source)
     network = Network(region, params, network_changes(scenario, masks, region))
     network.set_year(scenario.end_year if year is None else year)
     return network

@@ -21,11 +21,11 @@ from __future__ import annotations
 import difflib
 import re
 from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from sim.base import sources
 from sim.base.errors import InputError
@@ -40,7 +40,16 @@ _SUFFIXES_ZH = re.compile(
     r"(土家族苗族自治县|苗族土家族自治县|土家族自治县|彝族自治县|自治县|县|区|市)$"
 )
 
-CountyRef = str | int
+
+
+def _county_ref(value: Any) -> Any:
+    # Strict: `true` in a list of counties is a mistake, not county 1.
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"expected a county name or code, got {value!r}")
+    return value
+
+
+CountyRef = Annotated[str | int, BeforeValidator(_county_ref)]
 
 
 class TargetSpec(BaseModel):

@@ -1,15 +1,20 @@
 """Writing results files atomically: Parquet tables, JSON and text.
 
 Every file is written to a temporary name next to its target and renamed over it,
-so a folder never holds half a table, whenever the writer stops.
+so a folder never holds half a table, whenever the writer stops. Files get the
+permissions the umask allows (as ``open`` would give them), not the owner-only
+mode of temporary files. A file that cannot be written — a full disk, a
+read-only folder, no permission — raises :class:`WriteError`, one line naming
+the folder and the cause.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +23,71 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.base.errors import InputError
 from sim.model.schema import Columns
+
+#: How the causes of failed writes are named.
+_CAUSES = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "no permission to write",
+    errno.EPERM: "no permission to write",
+    errno.EFBIG: "file too large for the file system",
+}
+
+
+class WriteError(InputError):
+    """A results file could not be written (disk full, read-only, no permission …).
+
+    Attributes:
+        folder: the results folder (as the message names it).
+        cause: what went wrong, e.g. ``disk full (No space left on device)``.
+        target: the file that was being written, relative to ``folder`` if inside it.
+        hint: what to do, appended to the message (may be empty).
+    """
+
+    def __init__(self, folder: str, cause: str, target: str, hint: str = "") -> None:
+        self.folder, self.cause, self.target, self.hint = folder, cause, target, hint
+        super().__init__(f"{cause} while writing {target}" + (f"; {hint}" if hint else ""),
+                         source=folder)
+
+    def __reduce__(self) -> tuple:
+        return (WriteError, (self.folder, self.cause, self.target, self.hint))
+
+    @classmethod
+    def from_os_error(cls, err: OSError, path: Path) -> WriteError:
+        """The error of a failed write of ``path`` (its folder named as the results folder)."""
+        why = err.strerror or type(err).__name__
+        named = _CAUSES.get(err.errno)
+        cause = f"{named} ({why})" if named else f"cannot write ({why})"
+        return cls(str(path.parent), cause, path.name)
+
+    def in_folder(self, folder: str | Path, hint: str = "") -> WriteError:
+        """The same error naming ``folder`` (a results folder above the file's own)."""
+        full = Path(self.folder) / self.target
+        target = str(full)
+        for base in (Path(folder), Path(folder).resolve()):
+            if full.is_relative_to(base):
+                target = str(full.relative_to(base))
+                break
+        return WriteError(str(folder), self.cause, target, hint or self.hint)
+
+
+def _honour_umask(fd: int) -> None:
+    """Give a temporary file (owner-only, as mkstemp makes it) the mode of a new file."""
+    try:
+        os.fchmod(fd, file_mode())
+    except OSError:  # file systems without modes (some network mounts)
+        pass
+
+
+@cache
+def file_mode() -> int:
+    """The mode new files get under this process's umask (read once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_parquet_atomic(table: pd.DataFrame | Columns, path: Path) -> None:
@@ -125,12 +194,22 @@ def write_json_atomic(obj: Any, path: Path, *, indent: int = 2,
 
 
 def _write_atomic(data: bytes | memoryview, path: Path) -> None:
-    """Write bytes to a temporary file next to ``path``, then rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write bytes to a temporary file next to ``path``, then rename it over ``path``.
+
+    Raises:
+        WriteError: the file could not be written (nothing is left behind).
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise WriteError.from_os_error(err, path) from None
     try:
         with os.fdopen(fd, "wb") as fh:
+            _honour_umask(fh.fileno())
             fh.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise WriteError.from_os_error(err, path) from None
         raise

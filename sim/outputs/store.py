@@ -13,15 +13,16 @@ Layout of ``results/NAME/``::
     flows/part-<run_id>.parquet    (with output.flows = true)
 
 Every part is written to a temporary name and renamed, so a part is either
-whole or absent. A run counts as done when all its parts exist: that is the
-truth a resumed batch and :func:`load_batch` go by, so a batch killed before
-it rewrote ``runs.parquet`` still knows every run it finished.
+whole or absent. A run counts as done when all its parts exist and are whole
+(:mod:`sim.outputs.parts`): that is the truth a resumed batch and
+:func:`load_batch` go by, so a batch killed before it rewrote ``runs.parquet``
+still knows every run it finished, and a damaged or unreadable ``runs.parquet``
+is rebuilt from the parts.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,14 @@ import pyarrow.parquet as pq
 from sim.base.errors import InputError
 from sim.model.schema import ROW_KEYS
 from sim.outputs.files import write_parquet_atomic
+from sim.outputs.parts import (  # noqa: F401 (the store's part functions live there)
+    damaged_parts,
+    done_runs,
+    part_path,
+    parts_present,
+    remove_parts,
+    remove_temporaries,
+)
 from sim.outputs.results import MANIFEST
 
 RUNS = "runs.parquet"
@@ -44,45 +53,6 @@ STATUSES = ("done", "failed", "missing")
 STATUS_DTYPE = pd.CategoricalDtype(STATUSES)
 #: Parts read at a time: Arrow keeps a part's metadata while its dataset lives.
 READ_GROUP = 500
-
-
-def part_path(out: Path, table: str, run_id: str) -> Path:
-    """Where one run's part of one table lives."""
-    return out / table / f"part-{run_id}.parquet"
-
-
-def parts_present(out: Path, table: str) -> set[str]:
-    """Run ids that have a part of ``table`` (one directory listing)."""
-    folder = out / table
-    if not folder.is_dir():
-        return set()
-    with os.scandir(folder) as entries:
-        return {e.name[5:-8] for e in entries
-                if e.name.startswith("part-") and e.name.endswith(".parquet")}
-
-
-def done_runs(out: Path, tables: Sequence[str]) -> set[str]:
-    """Run ids with a part in every one of ``tables``."""
-    sets = [parts_present(out, t) for t in tables]
-    return set.intersection(*sets) if sets else set()
-
-
-def remove_temporaries(out: Path, tables: Sequence[str]) -> int:
-    """Delete temporary files left by killed writers; return how many."""
-    removed = 0
-    for t in tables:
-        folder = out / t
-        if folder.is_dir():
-            for f in folder.glob(".*.tmp"):
-                f.unlink(missing_ok=True)
-                removed += 1
-    return removed
-
-
-def remove_parts(out: Path, tables: Iterable[str], run_id: str) -> None:
-    """Delete every part of one run (a failed or incomplete run)."""
-    for t in tables:
-        part_path(out, t, run_id).unlink(missing_ok=True)
 
 
 def read_manifest(out: Path) -> dict[str, Any]:
@@ -101,10 +71,21 @@ def read_manifest(out: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise InputError(f"manifest.json: unreadable ({err})", source=str(out)) from None
-    if manifest.get("kind") != "countysim batch":
+    if not isinstance(manifest, dict) or manifest.get("kind") != "countysim batch":
         raise InputError("not a batch results folder (manifest.json is not a batch "
                          "manifest; use sim.load_results for single runs)", source=str(out))
+    missing = [k for k in MANIFEST_KEYS if k not in manifest]
+    if missing or not isinstance(manifest["spec"], dict) or not all(
+            k in manifest["spec"] for k in ("name", "sweep")):
+        what = ", ".join(missing) or "spec.name, spec.sweep"
+        raise InputError(f"manifest.json: damaged batch manifest (missing {what})",
+                         source=str(out))
     return manifest
+
+
+#: Keys every batch manifest has (format 1).
+MANIFEST_KEYS = ("spec", "tables", "scenarios", "root_seed", "runs_planned", "created",
+                 "finished", "sessions", "fingerprint")
 
 
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
@@ -227,9 +208,24 @@ class RunsTable:
 
 
 def read_runs(out: Path) -> pd.DataFrame | None:
-    """``runs.parquet`` as written, before :func:`reconcile` (None if it does not exist)."""
+    """``runs.parquet`` as written, before :func:`reconcile`.
+
+    None if it does not exist or cannot be read (cut short, or not a runs table):
+    the parts then tell which runs are done.
+    """
     path = out / RUNS
-    return pd.read_parquet(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        runs = pd.read_parquet(path)
+    except (OSError, ValueError, pa.ArrowException):
+        return None
+    return runs if set(RUNS_COLUMNS) <= set(runs.columns) else None
+
+
+#: Columns a readable ``runs.parquet`` has (besides the design columns).
+RUNS_COLUMNS = ("run_id", "scenario", "replicate", "seed", "status", "error", "seconds",
+                "started")
 
 
 def reconcile(runs: pd.DataFrame, done: Collection[str]) -> pd.DataFrame:
@@ -332,8 +328,12 @@ class Batch:
         Args:
             runs: :attr:`runs`, if already read (default: read it).
         """
-        counts = (self.runs if runs is None else runs)["status"].value_counts()
-        return {s: int(counts.get(s, 0)) for s in STATUSES}
+        runs = self.runs if runs is None else runs
+        counts = {s: int(n) for s, n in runs["status"].value_counts().items()}
+        # A runs table rebuilt from the parts lists only the done runs.
+        unlisted = max(0, int(self.manifest["runs_planned"]) - len(runs))
+        counts["missing"] = counts.get("missing", 0) + unlisted
+        return {s: counts.get(s, 0) for s in STATUSES}
 
     def failures(self) -> pd.DataFrame:
         """The failed runs with their error messages."""

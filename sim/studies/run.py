@@ -8,7 +8,7 @@ from pathlib import Path
 from sim.model.parameters import Parameters
 from sim.model.scenario import Scenario, load_scenario
 from sim.model.shell import CountyModel
-from sim.outputs.provenance import git_commit, versions
+from sim.outputs.provenance import environment, git_commit, versions
 from sim.outputs.results import Results
 
 
@@ -88,6 +88,7 @@ def results_of(model: CountyModel, started: datetime | None = None) -> Results:
         "deterministic": model.deterministic,
         "parameters": model.params.to_dict(),
         "versions": versions(),
+        "environment": environment(),
         "git_commit": git_commit(),
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),

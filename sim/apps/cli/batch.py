@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run every run of a batch file that is not done yet and write a batch "
                     "results store (manifest.json, runs.parquet, one Parquet part per run "
                     "and table). Exit code 0 if every run is done, 1 if some failed or "
-                    "the batch was aborted, 2 for bad input, 130 if interrupted. "
+                    "the batch was aborted, 2 for bad input or a folder that cannot be "
+                    "written, 130 if interrupted, 143 if terminated (SIGTERM). "
                     "See docs/batches.md.")
     p.add_argument("batch", type=Path, help="batch TOML file (e.g. scenarios/batches/demo.toml)")
     p.add_argument("--out", type=Path, default=None,
@@ -36,13 +37,25 @@ def add_executor_arguments(p: argparse.ArgumentParser) -> None:
     """Add ``--workers``, ``--scheduler`` and ``--dask-local`` (one of them at most)."""
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=whole_number("--workers", 1), default=None,
-                       metavar="N", help="local worker processes (default: the number of "
-                                         "CPUs; 1 runs in this process)")
-    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       metavar="N", help="local worker processes (default: this process, "
+                                         "then one per CPU once the work left is worth "
+                                         "starting them; 1 runs in this process)")
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None, type=scheduler_address,
                        help="run on the Dask scheduler at ADDRESS, e.g. tcp://host:8786 "
                             "(needs countysim[cluster])")
     where.add_argument("--dask-local", type=whole_number("--dask-local", 1), default=None,
                        metavar="N", help="run on a local Dask cluster of N workers")
+
+
+def scheduler_address(text: str) -> str:
+    """An argparse type: a Dask scheduler address, ``[protocol://]host:port``."""
+    import re
+
+    if not re.fullmatch(r"([a-z][a-z0-9+]*://)?[A-Za-z0-9._\-\[\]:]+:\d{1,5}", text):
+        raise argparse.ArgumentTypeError(
+            f"--scheduler: {text!r} is not a scheduler address; write "
+            "[protocol://]host:port, e.g. tcp://node1:8786")
+    return text
 
 
 def executor_of(args: argparse.Namespace) -> tuple[str, int | None]:
@@ -53,13 +66,31 @@ def executor_of(args: argparse.Namespace) -> tuple[str, int | None]:
         return "dask", args.dask_local
     if args.workers == 1:
         return "serial", 1
+    if args.workers is None:
+        return "auto", None
     return "processes", args.workers
+
+
+def interrupted(out: Path, finish: str, terminated: bool) -> int:
+    """Print what an interrupted batch kept and how to finish it; the exit code."""
+    from sim.base.errors import InputError
+    from sim.studies.batch import load_batch
+
+    what, code = ("terminated (SIGTERM)", 143) if terminated else ("interrupted", 130)
+    try:
+        counts = load_batch(out).counts()
+    except InputError:  # before the store was written
+        print(f"countysim: {what} before any run started", file=sys.stderr)
+        return code
+    print(f"countysim: {what}; {counts['done']} of {sum(counts.values())} runs done and "
+          f"kept in {out}; finish with: {finish}", file=sys.stderr)
+    return code
 
 
 def handle(args: argparse.Namespace) -> int:
     """Plan, run, and print a summary line."""
-    from sim.base.errors import InputError
-    from sim.studies.batch import BatchAborted, load_batch, load_batch_spec, run_batch
+    from sim.studies.batch import BatchAborted, load_batch_spec, run_batch
+    from sim.studies.batch.execute import BatchTerminated
 
     spec = load_batch_spec(args.batch)
     out = args.out or Path("results") / spec.name
@@ -78,16 +109,9 @@ def handle(args: argparse.Namespace) -> int:
                           scheduler=args.scheduler, resume=args.resume,
                           progress=not args.quiet and sys.stderr.isatty(),
                           chunk_size=args.chunk_size, on_start=header)
-    except KeyboardInterrupt:
-        try:
-            counts = load_batch(out).counts()
-        except InputError:  # before the store (or its runs table) was written
-            print("countysim: interrupted before any run started", file=sys.stderr)
-            return 130
-        print(f"countysim: interrupted; {counts['done']} of {sum(counts.values())} runs "
-              f"done and kept in {out}; finish with: countysim batch {args.batch} "
-              f"--out {out} --resume", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        return interrupted(out, f"countysim batch {args.batch} --out {out} --resume",
+                           isinstance(err, BatchTerminated))
     except BatchAborted as err:
         print(f"countysim: error: {err}", file=sys.stderr)
         return 1

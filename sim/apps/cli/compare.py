@@ -55,8 +55,13 @@ def handle(args: argparse.Namespace) -> int:
                                dpi=args.dpi, year=args.year)
     for name, paths in written.figures.items():
         print(f"figure  {name}: " + ", ".join(p.name for p in paths))
+    for note in written.notes:
+        print(f"note: {note}")
+    by_reason: dict[str, list[str]] = {}
     for name, why in written.skipped.items():
-        print(f"skipped {name}: {why}")
+        by_reason.setdefault(why, []).append(name)
+    for why, names in by_reason.items():
+        print(f"skipped {', '.join(names)}: {why}")
     for name in written.tables:
         print(f"table   {name}")
     print(f"wrote {out}/ (see index.md)")

@@ -48,34 +48,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=handle)
 
 
-def whole_number(what: str, minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number ≥ ``minimum``, with a message naming ``what``."""
+def whole_number(what: str, minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``minimum`` (to ``maximum``), naming ``what``."""
+    allowed = (f"a whole number from {minimum} to {maximum}" if maximum is not None
+               else f"a whole number ≥ {minimum}")
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{what} must be a whole number ≥ {minimum}, got '{text}'") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(
-                f"{what} must be a whole number ≥ {minimum}, got {value}")
+            raise argparse.ArgumentTypeError(f"{what} must be {allowed}, got '{text}'") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"{what} must be {allowed}, got {value}")
         return value
 
     return parse
 
 
-_seed = whole_number("seed", 0)
+#: Seeds are 63-bit: the tables store them as signed 64-bit integers.
+_seed = whole_number("seed", 0, 2**63 - 1)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Run the scenario, save the results, print a summary table."""
     from sim.model.scenario import load_scenario
+    from sim.outputs.results import check_run_folder
     from sim.studies.run import run
 
     scenario = load_scenario(args.scenario)
     geo_year = _check_geo(args, scenario)
     out = args.out or Path("results") / scenario.name
+    check_run_folder(out)  # before simulating: a folder that cannot take it costs no run
     results = run(scenario, seed=args.seed, deterministic=args.deterministic,
                   record_flows=args.flows, record_ages=args.ages)
     results.save(out)

@@ -21,14 +21,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Print counts, failures and how to finish the batch."""
+    from sim.outputs.store import read_runs
     from sim.studies.batch import load_batch
 
     batch = load_batch(args.results)
     m = batch.manifest
     runs = batch.runs
     counts = batch.counts(runs)
-    print(f"{m['spec']['name']} ({args.results}): {len(runs)} runs: {counts['done']} done, "
-          f"{counts['failed']} failed, {counts['missing']} missing")
+    print(f"{m['spec']['name']} ({args.results}): {sum(counts.values())} runs: "
+          f"{counts['done']} done, {counts['failed']} failed, {counts['missing']} missing")
+    if read_runs(batch.path) is None:
+        print("runs.parquet is missing or unreadable: done runs are read from their parts "
+              "(errors of failed runs are lost; --resume rewrites it)")
     sweep = "".join(f"; {k}: {len(v)} values" for k, v in m["spec"]["sweep"].items())
     if "design" in m["spec"]:
         design = m["spec"]["design"]
@@ -38,6 +42,10 @@ def handle(args: argparse.Namespace) -> int:
     last = m["sessions"][-1] if m["sessions"] else {}
     print(f"created {m['created']}; last session {last.get('started', '-')} on "
           f"{last.get('executor', '-')}; finished {m['finished'] or 'not yet'}")
+    startups = [s["worker_startup_s"] for s in m["sessions"] if "worker_startup_s" in s]
+    if startups:
+        print(f"worker start-up: {startups[-1]:.1f} s in the last session that started "
+              "workers (time to a worker's first result, less its runs)")
     failed = runs[runs["status"] == "failed"]
     if len(failed):
         print("failed runs:")

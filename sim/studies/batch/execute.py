@@ -14,11 +14,13 @@ first network once, then reuses them for every run it gets.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import hashlib
+import contextlib
+import signal
 import sys
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,19 +28,13 @@ from typing import Any
 import numpy as np
 
 from sim.base.errors import InputError
-from sim.outputs.files import write_json_atomic
+from sim.outputs.files import WriteError
 from sim.outputs.provenance import git_commit, versions
-from sim.outputs.results import MANIFEST
-from sim.outputs.store import (
-    Batch,
-    RunsTable,
-    done_runs,
-    read_manifest,
-    read_runs,
-    remove_temporaries,
-)
-from sim.studies.batch.pools import Pool, SerialPool, make_pool
-from sim.studies.batch.spec import BatchSpec, RunSpec, SpecLike, as_batch_spec, plan_batch
+from sim.outputs.store import Batch, RunsTable, done_runs, read_runs
+from sim.studies.batch.folder import RESUME_HINT, check_folder, open_folder, write_manifest
+from sim.studies.batch.folder import differences as _differences  # noqa: F401 (sensitivity)
+from sim.studies.batch.pools import Pool, SerialPool, make_pool, remember_startup
+from sim.studies.batch.spec import RunSpec, SpecLike, as_batch_spec, plan_batch
 
 #: Seconds of work a chunk aims at once run times are known.
 CHUNK_SECONDS = 1.0
@@ -50,10 +46,25 @@ class BatchAborted(RuntimeError):
     """The batch stopped early because a worker died; ``--resume`` finishes it."""
 
 
+class BatchTerminated(KeyboardInterrupt):
+    """SIGTERM reached the batch process; raised like Ctrl-C, after recording what finished."""
 
 
+@contextlib.contextmanager
+def _sigterm_stops_the_batch() -> Iterator[None]:
+    """Turn SIGTERM into :class:`BatchTerminated` while a batch runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
+    def stop(signum: int, frame: Any) -> None:
+        raise BatchTerminated
 
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # -- the batch loop --------------------------------------------------------------------
@@ -70,15 +81,17 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
         spec: a :class:`BatchSpec`, the path of a batch file, batch-file data, or a
             list of scenarios (``sim.run_batch([s1, s2], replicates=10, out=...)``).
         out: results folder (default: ``results/<batch name>``).
-        executor: ``"serial"`` (this process), ``"processes"`` (local spawn processes,
-            the default), ``"dask"`` (a LocalCluster, or the scheduler at
-            ``scheduler``), a ``concurrent.futures.Executor`` or a
-            ``dask.distributed.Client``.
+        executor: ``"auto"`` (the default: this process, then local processes once
+            the work left is worth starting them), ``"serial"`` (this process),
+            ``"processes"`` (local processes from the start), ``"dask"`` (a
+            LocalCluster, or the scheduler at ``scheduler``), a
+            ``concurrent.futures.Executor`` or a ``dask.distributed.Client``.
         workers: number of local processes or LocalCluster workers (default: the
             number of CPUs).
         scheduler: address of a Dask scheduler, e.g. ``tcp://host:8786``.
         resume: finish a batch in ``out``: run only what is not done (missing and
-            failed runs). The spec must be the one that started it.
+            failed runs). The spec must be the one that started it. With no batch in
+            ``out`` yet, the batch starts (and says so on stderr).
         progress: show a progress bar (default: when stderr is a terminal).
         chunk_size: runs per task (default: sized to about a second of work).
         on_start: called as ``on_start(planned, to_run, executor_label)`` once the
@@ -92,9 +105,13 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
 
     Raises:
         InputError: bad spec, a results folder that already holds a batch (without
-            ``resume``) or one made by a different spec (with ``resume``).
+            ``resume``) or one made by a different spec (with ``resume``), or a folder
+            another process is writing (its lock is held).
+        WriteError: a file could not be written (disk full, read-only folder): the
+            batch stops, every part already written is kept, resume to finish.
         BatchAborted: a worker died; what finished is kept, resume to finish.
-        KeyboardInterrupt: after recording what finished.
+        KeyboardInterrupt: after recording what finished (:class:`BatchTerminated`
+            for SIGTERM).
     """
     t_start = time.perf_counter()
     spec = as_batch_spec(spec, **fields)
@@ -105,20 +122,36 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
     tables = spec.output_tables
     session = {"started": _now(), "finished": None, "resumed": resume,
                "git_commit": git_commit(), "countysim": versions().get("countysim")}
-    manifest = _check_store(out, spec, resume, session)
-    done = done_runs(out, tables) if manifest is not None else set()
+    check_folder(out, spec, resume)  # before the executor: bad input writes nothing
+    done = done_runs(out, tables) if out.is_dir() else set()
     todo = [r for r in plan if r.run_id not in done]
     # The executor before the store: a missing Dask or an unreachable scheduler
     # must not leave a half-made results folder behind.
-    pool = make_pool(executor, workers, scheduler) if todo else SerialPool()
-    session["executor"] = pool.label
+    pool = make_pool(executor, workers, scheduler, runs=len(todo)) if todo else SerialPool()
     try:
-        if manifest is None:
-            manifest = _create_store(out, spec, plan, session)
+        manifest, lock = open_folder(out, spec, plan, resume, session)
+    except BaseException:
+        pool.close(set())
+        raise
+    try:
+        with _sigterm_stops_the_batch():
+            return _run(spec, out, plan, pool, manifest, session, t_start,
+                        progress=progress, chunk_size=chunk_size, on_start=on_start)
+    finally:
+        lock.release()
+
+
+def _run(spec: Any, out: Path, plan: list[RunSpec], pool: Pool, manifest: dict[str, Any],
+         session: dict[str, Any], t_start: float, *, progress: bool | None,
+         chunk_size: int | None, on_start: Callable[[int, int, str], None] | None) -> Batch:
+    """The batch loop of :func:`run_batch`, in a locked folder with its manifest."""
+    tables = spec.output_tables
+    done = done_runs(out, tables)  # again, under the lock (damaged parts are gone now)
+    todo = [r for r in plan if r.run_id not in done]
+    try:
         runs = RunsTable(plan, spec.design_columns)
-        if resume:
-            runs.resume(read_runs(out), done)
-        runs.write(out)
+        runs.resume(read_runs(out), done)
+        _write_runs(runs, out)
     except BaseException:
         pool.close(set())
         raise
@@ -135,6 +168,12 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
 
     def on_records(batch_records: list[dict]) -> None:
         nonlocal last_write
+        first = getattr(pool, "first_submit", None)
+        if first is not None and "worker_startup_s" not in session:
+            # The first chunk back from a worker: its wait, less its runs, is the start-up.
+            waited = time.monotonic() - first - sum(r["seconds"] for r in batch_records)
+            session["worker_startup_s"] = round(max(waited, 0.0), 3)
+            remember_startup(session["worker_startup_s"])
         runs.update({rec["run_id"]: rec for rec in batch_records})
         for rec in batch_records:
             stats["ran"] += 1
@@ -146,7 +185,7 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
             if stats["failed"]:
                 bar.set_postfix(failed=stats["failed"], refresh=False)
         if time.monotonic() - last_write > RUNS_EVERY_S:
-            runs.write(out)
+            _write_runs(runs, out)
             last_write = time.monotonic()
 
     pending: set[Any] = set()
@@ -157,9 +196,12 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
         chunks = _chunks(todo, pool, chunk_size, recent)
         _drive(pool, chunks, str(out.resolve()), tables, pending, on_records)
         finished = True
+    except WriteError as err:
+        raise err.in_folder(out, RESUME_HINT) from None
     except (cf.BrokenExecutor, cf.CancelledError) as err:
+        kept = len(done_runs(out, tables) - done)
         raise BatchAborted(f"a worker process died ({type(err).__name__}); "
-                           f"{stats['ran']} runs finished this session and are kept; "
+                           f"{kept} runs finished this session and are kept; "
                            "run again with --resume to finish the batch") from None
     except Exception as err:
         if type(err).__name__ == "KilledWorker":
@@ -167,21 +209,49 @@ def run_batch(spec: SpecLike, out: str | Path | None = None, *, executor: Any = 
                                "run again with --resume to finish the batch") from None
         raise
     finally:
-        pool.close(pending)
-        _collect_finished(pending, on_records)
+        _close(pool, pending, on_records)
         if bar is not None:
             bar.close()
-        runs.write(out)
-        session.update(finished=_now(), **stats,
-                       seconds=round(time.perf_counter() - t_start, 3),
-                       complete=finished and len(done_runs(out, tables)) == len(plan))
-        if session["complete"]:
-            manifest["finished"] = session["finished"]
-        manifest["sessions"].append(session)
-        _write_manifest(out, manifest)
+        session["label"] = pool.label
+        _finish_session(out, spec, plan, runs, manifest, session, stats, finished, t_start)
     batch = Batch(out)
     batch.session = session
     return batch
+
+
+def _close(pool: Pool, pending: set[Any], on_records: Callable[[list[dict]], None]) -> None:
+    """Stop the pool, then record the chunks that finished meanwhile."""
+    try:
+        pool.close(pending)
+    finally:
+        _collect_finished(pending, on_records)
+
+
+def _write_runs(runs: RunsTable, out: Path) -> None:
+    try:
+        runs.write(out)
+    except WriteError as err:
+        raise err.in_folder(out, RESUME_HINT) from None
+
+
+def _finish_session(out: Path, spec: Any, plan: list[RunSpec], runs: RunsTable,
+                    manifest: dict[str, Any], session: dict[str, Any], stats: dict[str, int],
+                    finished: bool, t_start: float) -> None:
+    """Write the runs table and the session's record, as far as the disk lets us.
+
+    A failure here (a full disk) must not hide the error that stopped the batch:
+    the parts decide what is done, and the runs table is rebuilt from them.
+    """
+    session["executor"] = session.pop("label")
+    session.update(finished=_now(), **stats, seconds=round(time.perf_counter() - t_start, 3),
+                   complete=finished and len(done_runs(out, spec.output_tables)) == len(plan))
+    if session["complete"]:
+        manifest["finished"] = session["finished"]
+    manifest["sessions"].append(session)
+    with contextlib.suppress(WriteError):
+        runs.write(out)
+    with contextlib.suppress(WriteError):
+        write_manifest(out, manifest)
 
 
 def _drive(pool: Pool, chunks: Iterator[list[RunSpec]], out: str, tables: Sequence[str],
@@ -250,103 +320,6 @@ def _progress_bar(total: int, name: str, show: bool) -> Any:
 
     return tqdm(total=total, desc=name, unit="run", file=sys.stderr, smoothing=0.05,
                 mininterval=0.5, dynamic_ncols=True)
-
-
-# -- the store's manifest --------------------------------------------------------------
-
-
-def _check_store(out: Path, spec: BatchSpec, resume: bool,
-                 session: dict[str, Any]) -> dict[str, Any] | None:
-    """Check ``out`` before anything runs; the manifest of a batch to resume, else None."""
-    if out.exists() and not out.is_dir():
-        raise InputError("results folder is a file", source=str(out))
-    tables = spec.output_tables
-    if resume:
-        manifest = read_manifest(out) if out.exists() else None
-        if manifest is None:
-            raise InputError("nothing to resume: results folder not found; run without "
-                             "--resume to start the batch", source=str(out))
-        if manifest.get("fingerprint") != spec.fingerprint():
-            changed = _differences(manifest.get("identity", {}), spec.identity())
-            raise InputError(f"cannot resume: the batch spec changed since this folder was "
-                             f"started ({changed}); resuming would mix two batches, so run "
-                             "the changed spec into a new --out folder", source=str(out))
-        if manifest.get("git_commit") != session["git_commit"]:
-            print(f"countysim: warning: resuming with countysim at commit "
-                  f"{session['git_commit']}; the batch began at {manifest.get('git_commit')}",
-                  file=sys.stderr)
-        remove_temporaries(out, tables)
-        return manifest
-    if out.is_dir() and any(out.iterdir()):
-        hint = ("add --resume to finish it" if (out / MANIFEST).is_file()
-                else "choose an empty or new folder")
-        raise InputError(f"results folder is not empty; {hint}, or choose another --out",
-                         source=str(out))
-    return None
-
-
-def _create_store(out: Path, spec: BatchSpec, plan: list[RunSpec],
-                  session: dict[str, Any]) -> dict[str, Any]:
-    """Make the folders and write the manifest of a new batch; return the manifest."""
-    tables = spec.output_tables
-    out.mkdir(parents=True, exist_ok=True)
-    for t in tables:
-        (out / t).mkdir(exist_ok=True)
-    manifest = {
-        "kind": "countysim batch",
-        "format": 1,
-        "spec": spec.to_data(),
-        "batch_file": _file_entry(spec.source),
-        "scenarios": [{"name": s.name, **_file_entry(s.source), "digest": s.digest(),
-                       "replicates": spec.replicates_of(s), "definition": s.canonical()}
-                      for s in spec.scenarios],
-        "root_seed": spec.seed,
-        "common_random_numbers": spec.common_random_numbers,
-        "tables": list(tables),
-        "runs_planned": len(plan),
-        "identity": spec.identity(),
-        "fingerprint": spec.fingerprint(),
-        "versions": versions(),
-        "git_commit": session["git_commit"],
-        "created": session["started"],
-        "finished": None,
-        "sessions": [],
-    }
-    _write_manifest(out, manifest)
-    return manifest
-
-
-def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
-    write_json_atomic(manifest, out / MANIFEST)
-
-
-def _file_entry(path: str | None) -> dict[str, Any]:
-    """A file's path and sha256 (None for specs and scenarios built in Python)."""
-    if path is None or not Path(path).is_file():
-        return {"file": path, "sha256": None}
-    return {"file": str(path), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
-
-
-def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
-    """Name what differs between two spec identities, e.g. 'replicates, sweep'."""
-    out = []
-    for key in sorted(set(old) | set(new)):
-        a, b = old.get(key), new.get(key)
-        if a == b:
-            continue
-        if key == "scenarios" and isinstance(a, dict) and isinstance(b, dict):
-            names = sorted(n for n in set(a) | set(b) if a.get(n) != b.get(n))
-            out.append("scenarios: " + ", ".join(
-                f"'{n}' " + ("added" if n not in a else "removed" if n not in b
-                             else "edited") for n in names))
-        else:
-            out.append(f"{key}: {_short(a)} → {_short(b)}")
-    return "; ".join(out) or "unknown difference"
-
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _now() -> str:

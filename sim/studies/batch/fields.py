@@ -15,7 +15,11 @@ from typing import Any
 import numpy as np
 
 from sim.base.errors import InputError
+from sim.base.names import NAME_RULE, is_safe_name
 from sim.studies.batch import points
+
+#: Runs a batch may plan at most (checked before any run or sweep value is listed).
+MAX_RUNS = 1_000_000
 
 _RANGE_HELP = ("write 'lo:hi:n' (n evenly spaced values from lo to hi, n a whole number "
                "≥ 2, e.g. '0.02:0.1:5') or a list of numbers")
@@ -71,6 +75,9 @@ def parse_range(text: str, field_name: str, where: str) -> tuple[float, ...]:
     if n < 2 or not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         raise InputError(f"{field_name}: bad range '{text}': need lo < hi and n ≥ 2; "
                          f"{_RANGE_HELP}", source=where)
+    if n > MAX_RUNS:
+        raise InputError(f"{field_name}: bad range '{text}': {n:,} values, more than a batch "
+                         f"may run ({MAX_RUNS:,} runs)", source=where)
     return evenly_spaced(lo, hi, n)
 
 
@@ -121,3 +128,10 @@ def check_whole(value: Any, field_name: str, lo: int, hi: int, where: str) -> No
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise InputError(f"{field_name}: expected a whole number from {lo} to {hi}, got "
                          f"{value!r}", source=where)
+
+
+def check_name(name: Any, where: str) -> None:
+    """Raise InputError unless ``name`` is a safe folder name (``results/<name>``)."""
+    check_type(name, str, "name", "a text", where)
+    if not is_safe_name(name):
+        raise InputError(f"name: {name!r} is not allowed; {NAME_RULE}", source=where)

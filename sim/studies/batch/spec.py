@@ -38,8 +38,10 @@ from sim.model.scenario import Scenario, load_scenario
 from sim.model.schema import RUN_TABLES
 from sim.studies.batch import points
 from sim.studies.batch.fields import (
+    MAX_RUNS,
     as_sequence,
     check_fields,
+    check_name,
     check_type,
     check_whole,
     full_factorial,
@@ -160,10 +162,7 @@ class BatchSpec:
                     "scenario needs its own name", source=where)
             seen[s.name] = i
         object.__setattr__(self, "scenarios", scenarios)
-        check_type(self.name, str, "name", "a text", where)
-        if not self.name or not all(c.isalnum() or c in "_-." for c in self.name):
-            raise InputError(f"name: {self.name!r} is not allowed; use letters, digits, "
-                             "'_', '-' and '.'", source=where)
+        check_name(self.name, where)
         check_type(self.description, str, "description", "a text", where)
         for flag in ("deterministic", "common_random_numbers", "flows"):
             check_type(getattr(self, flag), bool, flag, "true or false", where)
@@ -189,6 +188,16 @@ class BatchSpec:
                 raise InputError("design: a batch has a sweep or an explicit design, not "
                                  "both", source=where)
             object.__setattr__(self, "design", self._checked_design(where))
+        planned = self.runs_planned()
+        if planned > MAX_RUNS:
+            raise InputError(f"{planned:,} runs planned, more than a batch may have "
+                             f"({MAX_RUNS:,}); split it into several batches", source=where)
+
+    def runs_planned(self) -> int:
+        """Scenarios × points × replicates, counted, not listed (≥ :func:`plan_batch`'s)."""
+        points = (len(self.design) if self.design is not None
+                  else math.prod(len(v) for v in self.sweep.values()))
+        return points * sum(self.replicates_of(s) for s in self.scenarios)
 
     def _checked_columns(self, where: str) -> dict[str, tuple[str, ...]]:
         if not isinstance(self.columns, Mapping):
@@ -488,5 +497,3 @@ def run_seed(root_seed: int, replicate: int, *, scenario_name: str = "",
 
 def _hash32(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
-
-

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from sim.model.schema import ID_COLUMNS, ROW_KEYS
-from sim.outputs.files import write_parquet_atomic
+from sim.outputs.files import WriteError, write_parquet_atomic
 from sim.outputs.store import part_path, remove_parts
 from sim.studies.batch.spec import RunSpec
 from sim.studies.run import simulate
@@ -41,6 +41,10 @@ def execute_run(spec: RunSpec, out: Path, tables: Sequence[str]) -> dict[str, An
     Returns:
         ``run_id``, ``status`` (``done`` or ``failed``), ``error`` (one line, or
         None), ``seconds`` and ``started`` (ISO time, UTC).
+
+    Raises:
+        WriteError: a part could not be written (disk full, read-only folder): not a
+            failure of the run, so the batch stops instead of failing every run left.
     """
     started = datetime.now(UTC)
     t0 = time.perf_counter()
@@ -63,6 +67,9 @@ def execute_run(spec: RunSpec, out: Path, tables: Sequence[str]) -> dict[str, An
                 columns[name] = np.full(rows, float(value))
             write_parquet_atomic(columns, part_path(out, table, spec.run_id))
         status, error = "done", None
+    except WriteError:  # a full disk or a read-only folder stops the batch
+        remove_parts(out, tables, spec.run_id)
+        raise
     except Exception as err:  # a failed run is recorded and the batch goes on
         remove_parts(out, tables, spec.run_id)
         status, error = "failed", describe_error(err)

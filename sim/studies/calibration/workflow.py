@@ -30,7 +30,7 @@ from sim.base.errors import InputError
 from sim.base.tomlfile import read_toml
 from sim.model.parameters import Parameters
 from sim.outputs.files import write_json_atomic, write_text_atomic
-from sim.outputs.provenance import git_commit, versions
+from sim.outputs.provenance import environment, git_commit, versions
 from sim.studies.calibration import fit, market_access
 from sim.studies.calibration.objective import COMPONENTS, Objective, SearchSpace
 from sim.studies.calibration.observed import Targets, census_targets
@@ -204,7 +204,7 @@ def _record(result: fit.Calibration, objective: Objective, intervals: pd.DataFra
                             "sloppiest_direction": _direction(ident, space, 0),
                             "stiffest_direction": _direction(ident, space, -1)},
         "seconds": round(seconds, 1),
-        "git_commit": git_commit(), "versions": versions(),
+        "git_commit": git_commit(), "versions": versions(), "environment": environment(),
     }
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 from sim.figures import sensitivity as plots
 from sim.figures import style
 from sim.outputs.files import write_json_atomic
-from sim.outputs.provenance import git_commit, versions
+from sim.outputs.provenance import environment, git_commit, versions
 from sim.studies.sensitivity.analyze import CONVERGENCE_INDICES, Indices
 from sim.studies.sensitivity.discovery import DiscoveryResult, interest, summary
 from sim.studies.sensitivity.plan import SensitivityPlan
@@ -70,6 +70,7 @@ def write_plan(plan: SensitivityPlan, out: Path) -> list[Path]:
         "runs": len(plan.run_ids),
         "tables": list(spec.tables),
         "versions": versions(),
+        "environment": environment(),
         "git_commit": git_commit(),
     }
     paths = [out / "sensitivity.json", out / "design.csv", out / "runs.csv"]

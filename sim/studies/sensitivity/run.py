@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.base.errors import InputError
+from sim.outputs.results import MANIFEST
 from sim.outputs.store import read_manifest
 from sim.studies.batch import Batch, load_batch, run_batch
 from sim.studies.batch.execute import _differences
@@ -116,20 +117,18 @@ def check_folder(out: Path, resume: bool, plan: SensitivityPlan | None = None) -
     """Check, before any file is written, that ``out`` may take the plan's analysis.
 
     Without ``resume``, ``out`` must be new, empty or hold only plan files (of
-    ``--plan``); with it, ``out`` must hold an analysis of the same design, so
-    that rewriting the plan files does not replace another analysis's plan.
+    ``--plan``); with it, ``out`` must hold an analysis of the same design (so
+    that rewriting the plan files does not replace another analysis's plan), or
+    be such a folder without runs yet, which then starts (a job script that
+    always resumes works on its first run too).
 
     Raises:
-        InputError: ``out`` is a file; without ``resume``, a folder holding more
-            than plan files; with ``resume``, a folder without a batch store or
-            whose batch has another design.
+        InputError: ``out`` is a file; a folder holding more than plan files but
+            no batch store; with ``resume``, a batch of another design.
     """
     if out.exists() and not out.is_dir():
         raise InputError("results folder is a file", source=str(out))
-    if resume:
-        if not (out / BATCH_FOLDER).is_dir():
-            raise InputError("nothing to resume: no sensitivity analysis here; run without "
-                             "--resume to start it", source=str(out))
+    if resume and (out / BATCH_FOLDER / MANIFEST).is_file():
         manifest = read_manifest(out / BATCH_FOLDER)
         if plan is not None and manifest.get("fingerprint") != plan.batch.fingerprint():
             changed = _differences(manifest.get("identity", {}), plan.batch.identity())
@@ -138,7 +137,8 @@ def check_folder(out: Path, resume: bool, plan: SensitivityPlan | None = None) -
                              source=str(out))
         return
     # A folder with only the plan files is one whose runs never started.
-    if out.is_dir() and any(p.name not in report.PLAN_FILES for p in out.iterdir()):
+    if out.is_dir() and any(p.name not in report.PLAN_FILES
+                            and not (resume and p.name == BATCH_FOLDER) for p in out.iterdir()):
         hint = ("add --resume to finish it or analyse it again"
                 if (out / BATCH_FOLDER).is_dir() else "choose an empty or new folder")
         raise InputError(f"results folder is not empty; {hint}, or choose another --out",
