@@ -62,6 +62,11 @@ def platforms() -> pd.DataFrame:
     return _read_csv("platforms.csv").copy()
 
 
+def provinces_macro() -> pd.DataFrame:
+    """Sichuan and Chongqing macro facts (GFCF shares, real GDP index, GDP, K/Y), long format."""
+    return _read_csv("provinces_macro.csv").copy()
+
+
 def census_age_migration() -> pd.DataFrame:
     """Census 2010 and 2020 by age × sex, hukou and migrant stocks (codes of each year).
 

@@ -22,11 +22,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.base import sources
+
+if TYPE_CHECKING:
+    from sim.model.economy import EconomyData
 
 #: The census age groups: 0, 1–4, 5–9, …, 80–84, 85+.
 AGE_LABELS = ("0", "1_4", "5_9", "10_14", "15_19", "20_24", "25_29", "30_34", "35_39",
@@ -209,6 +213,8 @@ class CensusData:
         births_2010: births in the year before the 2010 census.
         deaths_2010: deaths in the year before the 2010 census.
         male_share_at_birth: share of boys among births.
+        economy: investment rates, capital weights, fiscal gaps and built-up land
+            (:class:`sim.model.economy.EconomyData`).
     """
 
     year: int
@@ -227,6 +233,7 @@ class CensusData:
     births_2010: np.ndarray
     deaths_2010: np.ndarray
     male_share_at_birth: np.ndarray
+    economy: EconomyData
 
     @property
     def population(self) -> np.ndarray:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.base import sources
 from sim.base.errors import InputError
-from sim.model import census
+from sim.model import census, economy
 from sim.model.census import CensusData
 
 REGIONS: dict[str, str] = {
@@ -128,7 +128,8 @@ class Region:
             registered_other_province=now["migrants_other_province"].to_numpy(dtype=float),
             emigrants_2010=census.emigrants_2010().loc[codes].to_numpy(),
             ages_2010=census.age_array(then), births_2010=then["births"].to_numpy(),
-            deaths_2010=then["deaths"].to_numpy(), male_share_at_birth=male_share)
+            deaths_2010=then["deaths"].to_numpy(), male_share_at_birth=male_share,
+            economy=economy.economy_data(self.table, self.census_year))
 
     def index_of(self, code: int) -> int:
         """Return the county index of an administrative code."""
@@ -189,16 +190,7 @@ def _initial_state(raw: pd.DataFrame, year: int) -> pd.DataFrame:
     t["population_imputed"] = t[f"pop_{year}"].isna()
 
     gdp_col = f"gdp_{year}_10k_yuan"
-    gdp_10k = t[gdp_col].copy()
-    t["gdp_imputed"] = gdp_10k.isna()
-    if t["gdp_imputed"].any():
-        # Prefecture GDP per capita of the units that have data, times population.
-        has = ~t["gdp_imputed"]
-        per_capita = (
-            t[has].groupby("prefecture_code")[gdp_col].sum()
-            / t[has].assign(p=pop[has]).groupby("prefecture_code")["p"].sum()
-        )
-        gdp_10k = gdp_10k.fillna(t["prefecture_code"].map(per_capita) * pop)
+    gdp_10k, t["gdp_imputed"] = economy.fill_gdp(t, year, pop)
     t["gdp_bn_yuan"] = gdp_10k / 1e5
 
     # Primary-sector share of value added; units with no primary sector report none.
