@@ -25,6 +25,7 @@ def make_state(ages: np.ndarray, urban: np.ndarray, gdp: np.ndarray, **fields) -
         registered_other_county=np.zeros(n), registered_other_province=np.zeros(n),
         emigrants=np.zeros(n), capital=3 * gdp, gdp=gdp, tfp=np.ones(n), land=np.full(n, 1e6),
         governance=np.ones(n), primary_va_share=np.zeros(n), primary_pop_share=np.zeros(n),
+        gdp_farm=np.zeros(n), agri_tfp=np.zeros(n), farm_share=np.zeros(n),
         income=np.ones(n), urban_income=np.ones(n), rural_income=np.ones(n),
         services=np.ones(n), amenity=np.ones(n), market_access=np.ones(n))
     defaults.update(fields)
@@ -39,6 +40,7 @@ def make_constants(n: int, province: np.ndarray | None = None, **fields) -> Cons
         male_share_at_birth=np.full(n, 0.5), mover_profile=np.ones(N_AGES),
         return_mix=flat, newcomer_mix=flat, services_initial=np.ones(n),
         income_initial=np.ones(n), market_access_mean=1.0, roc_income_initial=3.0e8,
-        census_year=2020, province=province, province_rows=province_rows(province))
+        census_year=2020, province=province, province_rows=province_rows(province),
+        fiscal_gap=np.zeros(n))
     defaults.update(fields)
     return Constants(**defaults)

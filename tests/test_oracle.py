@@ -21,7 +21,7 @@ PARAMS = Parameters(
     amenity_weight=0.0, crowding_weight=0.0, migration_time_cost_per_h=1.0,
     stay_bonus=2.0, migration_rate=0.1, roc_preference=0.5, roc_income_growth=0.0,
     roc_return_rate=0.1, roc_newcomer_rate=0.01, emigrant_attrition=0.0,
-    hukou_conversion_rate=0.0, roc_investment_inflow_share=0.0, home_bias=0.5,
+    hukou_conversion_rate=0.0, fiscal_investment_share=0.0, home_bias=0.5,
     investment_return_elasticity=1.0, investment_time_decay_per_h=0.0,
     roc_capital_return=0.2, governance_initial=1.0, saving_rate=0.4,
     depreciation_rate=0.1, fertility_trend=0.0, mortality_decline=0.0,
@@ -214,6 +214,7 @@ def test_room_is_the_share_of_the_urban_land_need_the_stock_covers():
 def test_initial_state_owns_its_arrays_and_normalises_market_access():
     from sim.model.census import CensusData
     from sim.model.core.initial import initial_state
+    from sim.model.economy import EconomyData
 
     kernels = build_kernels(TT, PARAMS)
     gdp = np.array([50.0, 20.0])
@@ -226,7 +227,10 @@ def test_initial_state_owns_its_arrays_and_normalises_market_access():
         province=np.zeros(2, dtype=int), registered_other_county=np.array([5.0, 1.0]),
         registered_other_province=np.array([2.0, 0.0]), emigrants_2010=np.array([10.0, 30.0]),
         ages_2010=groups, births_2010=np.array([1.0, 2.0]), deaths_2010=np.array([0.5, 1.0]),
-        male_share_at_birth=np.full(2, 0.52))
+        male_share_at_birth=np.full(2, 0.52), economy=EconomyData(
+            capital_weight=np.ones(2), gdp_path=np.tile(gdp[:, None], (1, 11)),
+            investment_share_path=np.full((2, 11), 0.4), fiscal_gap=np.zeros(2),
+            fiscal_gap_observed=np.ones(2, dtype=bool), builtup_km2=np.full(2, np.nan)))
     state, const = initial_state(data, kernels, PARAMS.replace(emigrant_stock_change=1.5))
     # MA₀ = (Σ_j Y_j e^(−θτ_ij)) / its mean, and the mean is eq. 2's norm.
     raw = kernels.access @ gdp

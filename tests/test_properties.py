@@ -61,6 +61,7 @@ def regions(draw):
         ages, urban, gdp, tfp=rng.uniform(0.001, 0.01, n), land=1e-4 * urban * 1.1,
         governance=np.full(n, 0.8), primary_va_share=rng.uniform(0, 0.3, n),
         primary_pop_share=rng.uniform(0, 0.6, n), capital=3 * gdp,
+        farm_share=rng.uniform(0, 1.0, n), agri_tfp=gdp * rng.uniform(0, 1e-3, n),
         registered_other_county=pop * rng.uniform(0, 0.2, n),
         registered_other_province=pop * rng.uniform(0, 0.1, n),
         emigrants=pop * rng.uniform(0, 0.3, n))

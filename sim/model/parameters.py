@@ -93,20 +93,25 @@ class Parameters:
         "modelling assumption; its level is absorbed by TFP, which is fitted to observed "
         "GDP (only the age structure's changes matter)", "production")
     capital_output_ratio: float = _p(
-        3.0, "years", "initial capital stock K = ratio × GDP",
-        (0.5, 10.0), (2.0, 4.0),
-        "design default (docs/model.md §3); Bai, Hsieh & Qian (2006) report K/Y ≈ 2.5–3 for China",
-        "production")
+        2.36, "years", "κ, capital–output ratio of Sichuan and Chongqing at the start of "
+        "2010; county stocks are κ × the county's relative investment rate × GDP "
+        "(docs/economy.md), and a 2020 start carries them forward by perpetual inventory",
+        (0.5, 10.0), (2.1, 3.0),
+        "perpetual inventory with the method of Zhang, Wu & Zhang (2004), 经济研究, δ = 9.6%, "
+        "on NBS provincial GFCF: 2.35 (Sichuan) and 2.40 (Chongqing) in 2010; 2.13–2.96 for "
+        "δ = 12%–5% (sim/data/provinces_macro.csv)", "production")
     depreciation_rate: float = _p(
-        0.06, "1/year", "δ, capital depreciation",
-        (0.0, 0.5), (0.04, 0.10),
-        "Holz (2006), Review of Income and Wealth; Bai et al. (2006) use 0.05–0.10",
-        "production")
+        0.096, "1/year", "δ, capital depreciation",
+        (0.0, 0.5), (0.05, 0.12),
+        "Zhang, Wu & Zhang (2004), 经济研究: 9.6% for China's provincial capital stocks (the "
+        "rate κ is computed with); Bai, Hsieh & Qian (2006) use 0.05–0.10", "production")
     saving_rate: float = _p(
-        0.42, "1", "s, share of output saved and invested",
-        (0.0, 0.9), (0.30, 0.50),
-        "NBS: gross capital formation ≈ 43–47% of China's GDP in 2010–2020",
-        "production")
+        0.46, "1", "s, share of a county's output saved and invested (at home, in other "
+        "counties or in the rest of China); with the fiscal inflow (eq. 6c) it makes the "
+        "region's investment rate",
+        (0.0, 0.9), (0.38, 0.52),
+        "NBS (provinces_macro.csv): GFCF was 48–55% of GDP in Sichuan and Chongqing in "
+        "2010–2017; the fiscal inflow adds ≈ 0.02–0.05 of GDP", "production")
     tfp_growth: float = _p(
         0.02, "1/year", "base growth rate of total factor productivity A",
         (-0.1, 0.2), (0.0, 0.04),
@@ -117,10 +122,33 @@ class Parameters:
         "neighbours closed per year", (0.0, 1.0), (0.0, 0.10),
         "modelling assumption (docs/model.md §5.9); calibrated", "production")
     primary_share_decline: float = _p(
-        0.05, "1/year", "relative yearly decline of the primary sector's shares of value "
-        "added and of population (structural change)", (0.0, 0.5), (0.0, 0.10),
-        "counties.csv: county mean primary employment share fell from 63% (2010) to 31% "
-        "(2020), ≈ 7%/year", "production")
+        0.05, "1/year", "d, relative yearly decline of f, the farm employment per rural "
+        "resident (eq. 9d); the farm employment share e = f × rural share falls with it and "
+        "with urbanisation", (0.0, 0.5), (0.0, 0.10),
+        "census: the region's primary employment share fell from 52.6% to 22.3% 2010–2020 "
+        "while its rural share fell from 56.4% to 39.7%, so f fell ≈ 5%/year; calibrated to "
+        "the 2020 county shares", "production")
+    agri_labour_elasticity: float = _p(
+        0.4, "1", "β_a, elasticity of agricultural output to farm labour (eq. 3c; land is "
+        "fixed, so β_a < 1: labour leaving farming lowers farm output less than in "
+        "proportion)", (0.05, 1.0), (0.2, 0.6),
+        "modelling assumption; at census year the model reproduces each county's primary "
+        "value added per farm worker exactly, whatever β_a", "production")
+    offfarm_work_share: float = _p(
+        0.3, "1", "ω, share of a farm worker's labour that goes to the rest of the economy "
+        "(part-time farming): non-agricultural labour is (1 − e + ω e) L (eq. 3)",
+        (0.0, 1.0), (0.0, 0.6),
+        "modelling assumption; most rural households in China combine farming with "
+        "off-farm work. Without it a county where 93% of the employed farm (Jinyang, 2010) "
+        "would multiply its non-farm output sevenfold as farming halves; calibrated to the "
+        "county GDP shares", "production")
+    agri_tfp_growth: float = _p(
+        0.04, "1/year", "g_B, yearly growth of agricultural productivity B (eq. 9d), in "
+        "units that keep the nominal primary share of value added: the model has one price, "
+        "so g_B also carries agriculture's relative price rise", (-0.1, 0.3), (0.0, 0.12),
+        "modelling assumption; calibrated to the 2019 primary shares of value added: with "
+        "farm labour falling ≈ 7–9%/year (census 2010–2020), the primary share (12.5% → "
+        "10% 2010–2019, counties.csv) needs B to grow fast", "production")
     # --- construction land ---------------------------------------------------
     land_per_urban_resident_km2: float = _p(
         1.0e-4, "km²/person", "λ, construction land needed per urban resident",
@@ -129,8 +157,9 @@ class Parameters:
         "planning norm for urban construction land is 85–115 m² per person (GB 50137-2011)",
         "land")
     initial_land_slack: float = _p(
-        0.05, "1", "initial construction land above the need of the urban population",
-        (0.0, 2.0), (0.0, 0.30), "modelling assumption", "land")
+        0.05, "1", "initial construction land above the need λU of the urban population, "
+        "for the units MODIS shows no built-up area in (24 of 221; elsewhere land starts at "
+        "the MODIS area)", (0.0, 2.0), (0.0, 0.30), "modelling assumption", "land")
     buildable_share: float = _p(
         0.8, "1", "largest share of a county's area that can be construction land",
         (0.05, 1.0), (0.5, 1.0),
@@ -237,10 +266,12 @@ class Parameters:
         "2020 census (which has no hukou counts)", (0.2, 5.0), (0.8, 1.3),
         "not observed: Sichuan's emigrants were reported as 'more than 10 million' in 2020 "
         "(10.2 M in 2010 from the census); see docs/demography.md", "roc")
-    roc_investment_inflow_share: float = _p(
-        0.03, "1", "investment arriving from ROC per year, as a share of the region's GDP",
-        (0.0, 1.0), (0.0, 0.10),
-        "modelling assumption (central transfers and inter-provincial capital)", "roc")
+    fiscal_investment_share: float = _p(
+        0.3, "1", "f, share of a county's fiscal gap (budget expenditure minus revenue, "
+        "closed by transfers from the central and provincial governments) that adds to its "
+        "investment (eq. 6c)", (0.0, 1.0), (0.0, 0.6),
+        "modelling assumption; the gaps are data (2020, 57 units) or their fit on GDP per "
+        "capita (docs/economy.md); calibrated to the region's growth", "investment")
     roc_capital_return: float = _p(
         0.10, "1/year", "return on capital invested in ROC, compared with county returns",
         (0.0, 1.0), (0.05, 0.20), "Bai, Hsieh & Qian (2006): ≈ 0.1 after 2000", "roc")

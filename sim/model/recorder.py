@@ -34,6 +34,8 @@ COLUMNS_FROM_STATE = {
     "rural_population": "rural",
     "gdp_bn_yuan": "gdp",
     "capital_bn_yuan": "capital",
+    "primary_va_share": "primary_va_share",
+    "primary_employment_share": "primary_pop_share",
     "income_per_capita_yuan": "income",
     "urban_income_yuan": "urban_income",
     "rural_income_yuan": "rural_income",
@@ -59,6 +61,7 @@ COLUMNS_FROM_FLOWS = {
     "roc_newcomers": "roc_newcomers",
     "investment_in_bn_yuan": "investment_in",
     "investment_out_bn_yuan": "investment_out",
+    "investment_from_outside_bn_yuan": "investment_from_roc",
 }
 #: County-year columns computed from the residents by age (see :func:`age_columns`).
 COLUMNS_FROM_AGES = ("share_aged_0_14", "share_aged_15_64", "share_aged_65_plus",

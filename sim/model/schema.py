@@ -89,7 +89,7 @@ class Table:
 _FLOWS = frozenset({
     "births", "deaths", "in_migration", "out_migration", "net_migration", "roc_in_migration",
     "roc_out_migration", "roc_returns", "roc_newcomers", "investment_in_bn_yuan",
-    "investment_out_bn_yuan", "fiscal_transfer_bn_yuan", "land_traded_km2",
+    "investment_out_bn_yuan", "investment_from_outside_bn_yuan", "fiscal_transfer_bn_yuan", "land_traded_km2",
     "land_trade_value_bn_yuan", "land_quota_transfer_km2", "roc_net_migration",
     "outside_net_migration", "crude_birth_rate", "crude_death_rate"})
 #: County columns that add up over counties.
@@ -98,7 +98,7 @@ _SUMS = frozenset({
     "out_migration", "net_migration", "roc_in_migration", "roc_out_migration", "roc_returns",
     "roc_newcomers", "emigrants", "registered_other_county", "registered_other_province",
     "gdp_bn_yuan", "capital_bn_yuan", "investment_in_bn_yuan", "investment_out_bn_yuan",
-    "land_km2", "fiscal_transfer_bn_yuan", "land_traded_km2", "land_trade_value_bn_yuan",
+    "investment_from_outside_bn_yuan", "land_km2", "fiscal_transfer_bn_yuan", "land_traded_km2", "land_trade_value_bn_yuan",
     "land_quota_transfer_km2"})
 
 
@@ -173,9 +173,16 @@ COUNTY_YEAR = Table("county_year", "one row per county and year", (
        "thousand yuan", _THOUSAND),
     _c("capital_bn_yuan", "float64", "capital stock at the end of the year",
        "Capital stock", "bn yuan"),
+    _c("primary_va_share", "float64", "agriculture's share of the year's output (eq. 3c)",
+       "Primary share of GDP", "%", 100, "pp"),
+    _c("primary_employment_share", "float64", "share of the employed who farm, e (eq. 3d)",
+       "Primary share of employment", "%", 100, "pp"),
     _c("investment_in_bn_yuan", "float64", "investment received: retained savings, other "
-       "counties', the rest of China's, net fiscal transfers and land-trade payments",
-       "Investment received", "bn yuan"),
+       "counties', the fiscal inflow from outside the region, net fiscal transfers (policy "
+       "support) and land-trade payments", "Investment received", "bn yuan"),
+    _c("investment_from_outside_bn_yuan", "float64", "investment financed from outside the "
+       "region: the share of the county's fiscal gap spent on investment (eq. 6c; part of "
+       "investment_in_bn_yuan)", "Investment from outside the region", "bn yuan"),
     _c("investment_out_bn_yuan", "float64", "savings sent to other counties and the rest of "
        "China", "Investment sent", "bn yuan"),
     _c("income_per_capita_yuan", "float64", "income per resident (labour income plus rural "

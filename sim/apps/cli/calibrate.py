@@ -35,11 +35,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(default 5)")
     p.add_argument("--profile-evals", type=whole_number("--profile-evals", 1), default=300,
                    help="model runs per profile point (default 300)")
-    p.add_argument("--prior", action="append", default=[], metavar="NAME",
-                   help="add a named set of Gaussian priors to J (repeatable): "
-                        "market-access (φ from the 2010–2019 rail openings, all groups) or "
-                        "market-access-basin (the same without the plateau prefectures); "
-                        "see docs/validation/market_access.md")
+    p.add_argument("--prior", action="append", default=None, metavar="NAME",
+                   help="a named set of Gaussian priors to add to J (repeatable; default: "
+                        "literature, the published ranges of φ, β_S and θ): literature, "
+                        "market-access (φ from the 2010–2019 rail openings, all groups), "
+                        "market-access-basin (the same without the plateau prefectures) or "
+                        "none; see docs/validation/market_access.md")
     p.set_defaults(handler=handle)
 
 
@@ -67,11 +68,12 @@ def handle(args: argparse.Namespace) -> int:
         names = tuple(n.strip() for n in args.fit.split(",") if n.strip())
         if not names:
             raise InputError("--fit: no parameter names given")
-    unknown = [n for n in args.prior if n not in PRIOR_SETS]
+    chosen = tuple(args.prior) if args.prior is not None else ("literature",)
+    unknown = [n for n in chosen if n not in PRIOR_SETS and n != "none"]
     if unknown:
         raise InputError(f"--prior: unknown prior set '{unknown[0]}'; allowed: "
-                         + ", ".join(PRIOR_SETS))
-    priors = named_priors(tuple(args.prior))
+                         + ", ".join((*PRIOR_SETS, "none")))
+    priors = named_priors(chosen)
     run_calibration(args.out, region=args.region, names=names, starts=args.starts,
                     workers=args.workers, max_evals=args.max_evals,
                     profile_points=args.profile_points, profile_evals=args.profile_evals,

@@ -1,4 +1,4 @@
-"""Investment exchange between counties and with ROC (docs/model.md §5.6).
+"""Investment: exchange between counties and with ROC, inflows, capital (docs/model.md §5.6).
 
 As for migration, totals need only matrix–vector products; the OD matrix is
 built only for recorded flows.
@@ -54,10 +54,22 @@ def flows(savings: np.ndarray, home_bias: float, attract: np.ndarray, roc_attrac
     return od
 
 
-def roc_inflow(total: float, attract: np.ndarray, kernel_from_roc: np.ndarray) -> np.ndarray:
-    """Eq. 6c: ROC investment arriving in j, ∝ a_j exp(−ω τ_Rj)."""
-    w = attract * kernel_from_roc
-    return total * w / w.sum()
+def fiscal_inflow(gdp: np.ndarray, fiscal_gap: np.ndarray, share: float) -> np.ndarray:
+    """Eq. 6c: investment financed from outside the region, F_j = f · gap_j · Y_j.
+
+    gap_j is the county's fiscal gap (budget expenditure minus revenue, over GDP; 2020
+    data or its fit on GDP per capita, docs/economy.md), which transfers from the
+    central government close; f is the share of it spent on investment.
+    """
+    return share * fiscal_gap * gdp
+
+
+def perpetual_inventory(capital: np.ndarray, investment: np.ndarray,
+                        depreciation: float) -> np.ndarray:
+    """K_t = (1 − δ) K_(t−1) + I_t over the columns of ``investment`` (N, T); returns K_T."""
+    for t in range(investment.shape[1]):
+        capital = (1.0 - depreciation) * capital + investment[:, t]
+    return capital
 
 
 def accumulate(capital: np.ndarray, received: np.ndarray, depreciation: float) -> np.ndarray:

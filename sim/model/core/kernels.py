@@ -26,7 +26,6 @@ class Kernels:
         migration_to: (N, N) the county block of ``migration`` transposed, contiguous
             (arrivals by age group are one matrix product with it, eq. 5m).
         investment: (N, N+1) exp(−ω τ_ij); column N is ROC (eq. 6).
-        investment_from_roc: (N,) exp(−ω τ_Rj).
         diffusion: (N, N) exp(−θ τ_ij) with a zero diagonal, rows summing to 1
             (eq. 9).
         diffusion_row_sums: (N,) Σ_j of ``diffusion`` (1, or 0 for a county
@@ -40,7 +39,6 @@ class Kernels:
     migration_from_roc: np.ndarray
     migration_to: np.ndarray
     investment: np.ndarray
-    investment_from_roc: np.ndarray
     diffusion: np.ndarray
     diffusion_row_sums: np.ndarray
     commuting: np.ndarray
@@ -101,7 +99,6 @@ def _build(travel_time: np.ndarray, params: Parameters) -> Kernels:
         migration_from_roc=np.exp(-params.migration_time_cost_per_h * travel_time[n, :n]),
         migration_to=migration_to,
         investment=investment,
-        investment_from_roc=np.exp(-params.investment_time_decay_per_h * travel_time[n, :n]),
         diffusion=diffusion,
         diffusion_row_sums=diffusion.sum(axis=1),
         commuting=commuting,

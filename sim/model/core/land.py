@@ -22,15 +22,21 @@ def buildable(area_km2: np.ndarray, buildable_share: float) -> np.ndarray:
 
 
 def initial_land(urban: np.ndarray, area_km2: np.ndarray, land_per_urban: float,
-                 slack: float, buildable_share: float) -> np.ndarray:
-    """Eq. 4a: C₀ = min(λ U₀ (1 + slack), buildable area).
+                 slack: float, buildable_share: float,
+                 builtup_km2: np.ndarray | None = None) -> np.ndarray:
+    """Eq. 3.4: C₀ = min(M, buildable area), M the MODIS built-up area of the census year.
 
-    Dense central districts (e.g. Yuzhong, 23 km² for 589,000 residents) hit the
-    cap: their urban land need exceeds the stock from the start, which is what
-    makes them crowded (eq. 5b) and land-constrained (eq. 3b).
+    Where MODIS shows no built-up area (``builtup_km2`` NaN, or not given), C₀ =
+    min(λ U₀ (1 + slack), buildable area): land does not bind there at the start.
+    With MODIS, land is short (C₀ < λU₀) where the satellite sees less built-up area
+    than the urban residents need: about half the counties in 2020 at λ = 100 m², most
+    of them counties whose towns grew faster than their built-up area. Dense central
+    districts (e.g. Yuzhong, 23 km² for 589,000 residents) also hit the buildable cap.
     """
-    return np.minimum(land_per_urban * urban * (1.0 + slack),
-                      buildable(area_km2, buildable_share))
+    need = land_per_urban * urban * (1.0 + slack)
+    if builtup_km2 is not None:
+        need = np.where(np.isnan(builtup_km2), need, builtup_km2)
+    return np.minimum(need, buildable(area_km2, buildable_share))
 
 
 def grow_land(land: np.ndarray, area_km2: np.ndarray, quota_growth: float,

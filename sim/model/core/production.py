@@ -23,37 +23,64 @@ def land_factor(land: np.ndarray, urban: np.ndarray, land_per_urban: float,
 def output(tfp: np.ndarray, access_norm: np.ndarray, capital: np.ndarray,
            labour: np.ndarray, land: np.ndarray, capital_share: float,
            agglomeration: float) -> np.ndarray:
-    """Eq. 3: Y = A · MA^φ · K^α · L^(1−α) · h (bn yuan)."""
+    """Eq. 3: non-agricultural output Y_n = A · MA^φ · K^α · L_n^(1−α) · h (bn yuan)."""
     return (tfp * access_norm ** agglomeration * capital ** capital_share
             * labour ** (1.0 - capital_share) * land)
 
 
-def incomes(gdp: np.ndarray, urban: np.ndarray, rural: np.ndarray,
-            primary_va_share: np.ndarray, primary_pop_share: np.ndarray,
-            capital_share: float, rural_support: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def nonfarm_labour(labour: np.ndarray, farm_employment: np.ndarray,
+                   offfarm: float) -> np.ndarray:
+    """Eq. 3e: L_n = (1 − e + ω e) L, the labour of the rest of the economy.
+
+    Farm workers (share e of the employed) give a share ω of their time to off-farm
+    work (part-time farming), so labour leaving agriculture adds (1 − ω) of a worker.
+    """
+    return (1.0 - (1.0 - offfarm) * farm_employment) * labour
+
+
+def farm_output(agri_tfp: np.ndarray, farm_labour: np.ndarray,
+                labour_elasticity: float) -> np.ndarray:
+    """Eq. 3c: agricultural output Y_a = B · L_a^β (bn yuan); land is fixed and in B."""
+    return agri_tfp * farm_labour ** labour_elasticity
+
+
+def farm_employment_share(farm_share: np.ndarray, urban: np.ndarray,
+                          rural: np.ndarray) -> np.ndarray:
+    """Eq. 3d: e = f · rural / residents, the share of the employed who farm.
+
+    f is the county's farm employment per rural resident relative to its employment
+    rate (census-year e over rural share); it falls with structural change (eq. 9d).
+    Urbanisation lowers e by itself: residents who move to towns leave farming.
+    """
+    pop = urban + rural
+    return np.minimum(farm_share * rural / np.maximum(pop, TINY), 1.0)
+
+
+def incomes(gdp_other: np.ndarray, gdp_farm: np.ndarray, urban: np.ndarray,
+            rural: np.ndarray, farm_pop_share: np.ndarray, capital_share: float,
+            rural_support: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eq. 4: income per capita, overall and of urban and rural residents (yuan).
 
-    Labour income (1−α)Y is split between the primary sector (share s₁ of value
-    added, earned by the e₁·P residents of farming households, all rural) and
-    the rest (earned by everyone else: urban residents and the other rural
-    residents). Rural income support is added on top.
+    Farming households (e·P residents, all rural; e the farm employment share) earn the
+    agricultural value added Y_a (labour and land); everyone else (urban residents and
+    the other rural residents) shares the labour income (1−α)Y_n of the rest of the
+    economy. Rural income support is added on top. If nobody farms, Y_a (then 0 or
+    negligible) is shared by everyone.
 
     Returns:
         (income, urban_income, rural_income), each (N,).
     """
     pop = urban + rural
-    labour_income = (1.0 - capital_share) * gdp * BN
-    farming = np.minimum(primary_pop_share * pop, rural)
+    labour_income = (1.0 - capital_share) * gdp_other * BN
+    farm_income = gdp_farm * BN
+    farming = np.minimum(farm_pop_share * pop, rural)
     has_farmers = farming > 0
-    primary_income = primary_va_share * labour_income
-    # Everyone but the farmers earns the non-primary income; if nobody farms, the
-    # primary share has no earners of its own and is shared by everyone too.
-    other_income = (labour_income - primary_income * has_farmers) / (pop - farming)
+    other_income = ((labour_income + farm_income * ~has_farmers)
+                    / np.maximum(pop - farming, TINY))
     rural_income = np.where(
         rural > 0,
-        (primary_income * has_farmers + (rural - farming) * other_income)
+        (farm_income * has_farmers + (rural - farming) * other_income)
         / np.maximum(rural, TINY),
         other_income) + rural_support
-    income = (labour_income + rural_support * rural) / pop
+    income = (labour_income + farm_income + rural_support * rural) / pop
     return income, other_income, rural_income

@@ -32,6 +32,7 @@ class Constants:
         census_year: year of the initial data.
         province: 0 Sichuan, 1 Chongqing.
         province_rows: for each province, the slice (or index array) of its counties.
+        fiscal_gap: budget expenditure minus revenue over GDP (eq. 6c).
     """
 
     area_km2: np.ndarray
@@ -48,6 +49,7 @@ class Constants:
     census_year: int
     province: np.ndarray
     province_rows: tuple = ()
+    fiscal_gap: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(eq=False)
@@ -65,6 +67,12 @@ class State:
     registered in another county of the same province or in another province (the rest
     are registered in their county);
     ``emigrants`` are people registered in the county who live in the rest of China.
+
+    Output has two sectors (eq. 3): ``gdp`` is their sum, ``gdp_farm`` agriculture's
+    (so ``primary_va_share`` = gdp_farm / gdp); ``tfp`` is A of the rest of the
+    economy, ``agri_tfp`` B of agriculture. ``farm_share`` is f, farm employment per
+    rural resident relative to the employment rate (eq. 3d), and ``primary_pop_share``
+    the farm employment share e = f × rural share the year's output used.
     """
 
     year: int
@@ -81,6 +89,9 @@ class State:
     governance: np.ndarray
     primary_va_share: np.ndarray
     primary_pop_share: np.ndarray
+    gdp_farm: np.ndarray
+    agri_tfp: np.ndarray
+    farm_share: np.ndarray
     income: np.ndarray
     urban_income: np.ndarray
     rural_income: np.ndarray
@@ -199,7 +210,8 @@ class YearFlows:
             None unless requested or drawn.
         investment_od: (N, N+1) bn yuan from i to j (ROC last), diagonal = retained;
             None unless requested.
-        investment_from_roc: (N,) bn yuan from ROC to j.
+        investment_from_roc: (N,) bn yuan invested in j from outside the region: the
+            fiscal inflow F_j (eq. 6c).
     """
 
     births: np.ndarray

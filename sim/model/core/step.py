@@ -59,17 +59,24 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
     # 2. Market access, from last year's output.
     access = production.market_access(state.gdp, kernels.access, const.market_access_mean)
 
-    # 3. Production with this year's stocks; labour is the working-age residents.
+    # 3. Production with this year's stocks, in two sectors; labour is the working-age
+    # residents, of whom the share e farms.
     land_h = production.land_factor(state.land, urban, p.land_per_urban_resident_km2,
                                     p.land_constraint_elasticity)
     working = ages[:, :, cohorts.WORKING].sum(axis=(1, 2))
-    gdp = production.output(state.tfp, access, state.capital, p.labour_participation * working,
-                            land_h, p.capital_share, p.agglomeration_elasticity)
+    labour = p.labour_participation * working
+    farm_employment = production.farm_employment_share(state.farm_share, urban, rural)
+    nonfarm = production.nonfarm_labour(labour, farm_employment, p.offfarm_work_share)
+    gdp_other = production.output(state.tfp, access, state.capital, nonfarm, land_h,
+                                   p.capital_share, p.agglomeration_elasticity)
+    gdp_farm = production.farm_output(state.agri_tfp, farm_employment * labour,
+                                      p.agri_labour_elasticity)
+    gdp = gdp_other + gdp_farm
 
     # 4. Incomes.
     income, urban_income, rural_income = production.incomes(
-        gdp, urban, rural, state.primary_va_share, state.primary_pop_share,
-        p.capital_share, policy.rural_income_support)
+        gdp_other, gdp_farm, urban, rural, farm_employment, p.capital_share,
+        policy.rural_income_support)
 
     # 5. Migration.
     own_services = amenities.services(const.services_initial, income, const.income_initial,
@@ -157,8 +164,7 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
     savings = p.saving_rate * gdp
     from_counties, sent = investment.totals(savings, p.home_bias, attract, roc_attract,
                                             kernels.investment)
-    inv_from_roc = investment.roc_inflow(p.roc_investment_inflow_share * gdp.sum(), attract,
-                                         kernels.investment_from_roc)
+    inv_from_roc = investment.fiscal_inflow(gdp, const.fiscal_gap, p.fiscal_investment_share)
     received = (from_counties + inv_from_roc + policy.transfers_bn_yuan
                 + policy.land_payments_bn_yuan)
     capital = investment.accumulate(state.capital, received, p.depreciation_rate)
@@ -195,7 +201,7 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
                                      policy.urbanisation_boost)
     new_urban, new_rural = new_urban + moved, new_rural - moved
 
-    # 9. Knowledge diffusion and structural change; construction land grows.
+    # 9. Knowledge diffusion and structural change (eq. 9d); construction land grows.
     tfp = knowledge.diffuse(state.tfp, kernels.diffusion, p.tfp_growth, policy.tfp_boost,
                             scratch=scratch, spillover=p.knowledge_spillover,
                             multiplier=policy.spillover_multiplier,
@@ -210,8 +216,10 @@ def advance(state: State, const: Constants, policy: Policy, kernels: Kernels,
         registered_other_county=other_county, registered_other_province=other_province,
         emigrants=emigrants, capital=capital, gdp=gdp, tfp=tfp,
         land=land, governance=governance,
-        primary_va_share=state.primary_va_share * decline,
-        primary_pop_share=state.primary_pop_share * decline,
+        primary_va_share=gdp_farm / np.maximum(gdp, TINY),
+        primary_pop_share=farm_employment, gdp_farm=gdp_farm,
+        agri_tfp=state.agri_tfp * (1.0 + p.agri_tfp_growth),
+        farm_share=state.farm_share * decline,
         income=income, urban_income=urban_income, rural_income=rural_income,
         services=services, amenity=amenity, market_access=access,
     )

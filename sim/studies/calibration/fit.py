@@ -30,7 +30,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.stats import qmc
 
-from sim.studies.calibration.objective import COMPONENTS, Evaluation, Objective
+from sim.studies.calibration.objective import COMPONENTS, MOMENTS, Evaluation, Objective
 
 #: χ²₁ 95% quantile: the profile-likelihood threshold for one parameter.
 CHI2_95 = 3.841458820694124
@@ -247,7 +247,7 @@ def _cross(v0: float, d0: float, v1: float, d1: float, threshold: float) -> floa
 def _standardised_residuals(objective: Objective, z: np.ndarray,
                             scale: dict[str, float]) -> np.ndarray:
     res = objective.residuals_at(objective.parameters(z))
-    return np.concatenate([res[k] / scale[k] for k in COMPONENTS])
+    return np.concatenate([res[k] / scale[k] for k in (*COMPONENTS, *MOMENTS)])
 
 
 def local_identifiability(objective: Objective, calibration: Calibration,
@@ -269,6 +269,7 @@ def local_identifiability(objective: Objective, calibration: Calibration,
     """
     z0 = calibration.z
     scale = {k: math.sqrt(calibration.evaluation.mse[k]) for k in COMPONENTS}
+    scale.update(MOMENTS)  # a moment's σ is fixed
     names = objective.space.names
     columns, dv = [], []
     for i in range(len(z0)):

@@ -3,20 +3,33 @@
 The objective is a concentrated Gaussian log-likelihood over the training
 groups, with one error variance per component:
 
-    J(θ) = Σ_k n_k · ln(MSE_k(θ) + ε),
-    k ∈ {population, urban, gdp, registered, ages}
+    J(θ) = Σ_k n_k · ln(MSE_k(θ) + ε) + Σ_m (r_m / σ_m)²,
+    k ∈ {population, urban, gdp, registered, ages, pyramids, primary_employment,
+         primary_output, investment},  m ∈ {growth}
 
 * population: log growth ln(P̂₂₀₂₀/P₂₀₁₀) − ln(P₂₀₂₀/P₂₀₁₀);
 * urban: 2020 urban share, predicted − observed (percentage points);
-* gdp: log growth of the group's share of the training groups' GDP
-  (comparable groups only: no imputed 2010 GDP);
+* gdp: log growth 2010→2019 of the group's share of the training groups' GDP
+  (comparable groups only: no imputed 2010 GDP; 2019 avoids the 2020 shock);
 * registered: ln of predicted over observed 2020 residents registered in another
   county of the province, and in another province (two residuals per group);
 * ages: 2020 shares of residents aged 0–14 and 65+, predicted − observed
   (percentage points; two residuals per group);
 * pyramids: ln of predicted over observed 2020 residents of each province by sex and
   census age group (2 × 2 × 19 residuals, all counties of the region: they tell the
-  birth level from the 2010 census's missing children and show migration by age).
+  birth level from the 2010 census's missing children and show migration by age);
+* primary_employment: 2020 primary (farm) share of employment, predicted − observed
+  (percentage points; census shares weighted by residents);
+* primary_output: 2019 primary share of value added, predicted − observed (points;
+  the model's share is at 2010 prices, the data's nominal: agriculture's relative
+  price rise is absorbed by the growth of B, see docs/economy.md);
+* investment: ln of the group's 2017 investment rate relative to the training groups'
+  (model: investment received over GDP; data: fixed-asset investment over GDP,
+  comparable groups), predicted − observed;
+* growth (a moment with a fixed σ, not a concentrated variance: it is one number):
+  ln of the region's real GDP 2019/2010 over the comparable training groups,
+  predicted − observed (2019 deflated by the provinces' GDP deflators),
+  σ = :data:`GROWTH_SD`.
 
 With priors (:class:`~sim.studies.calibration.priors.Prior`, e.g. the
 market-access estimate of φ), J gains Σ_p ((value_p − mean_p) / sd_p)², −2 × the
@@ -46,7 +59,15 @@ from sim.studies.calibration.observed import Targets
 from sim.studies.calibration.priors import Prior, check_priors, prior_penalty
 from sim.studies.calibration.validation_run import END_YEAR, EndState, run_validation
 
-COMPONENTS = ("population", "urban", "gdp", "registered", "ages", "pyramids")
+COMPONENTS = ("population", "urban", "gdp", "registered", "ages", "pyramids",
+              "primary_employment", "primary_output", "investment")
+#: σ of the growth moment: the uncertainty of the deflated 9-year growth (log points).
+#: Sichuan's revised and first-published indices differ by 0.9 % over 2011–2014, the
+#: deflators of the two GDP vintages by 0.2–1.8 %, the county sums from the provincial
+#: totals by up to 0.5 % (docs/economy.md); 0.02 ≈ 0.2 points of yearly growth.
+GROWTH_SD = 0.02
+#: Components with a fixed σ (added as (r/σ)², not profiled).
+MOMENTS = {"growth": GROWTH_SD}
 EPSILON = 1e-12
 #: Returned for parameter values where the model fails (overflow, NaN).
 FAILED = 1e9
@@ -57,12 +78,9 @@ def residuals(outcome: EndState, targets: Targets, mask: np.ndarray) -> dict[str
     g = targets.groups
     pop = targets.aggregate(outcome.population)[mask]
     urban = targets.aggregate(outcome.urban)[mask]
-    gdp = targets.aggregate(outcome.gdp)[mask]
     p20 = g["pop_2020"].to_numpy()[mask]
     u20 = g["urban_2020"].to_numpy()[mask]
     ok = g["gdp_comparable"].to_numpy()[mask]
-    y20 = g["gdp_2020"].to_numpy()[mask][ok]
-    pred = gdp[ok]
 
     def observed(column: str) -> np.ndarray:
         return g[column].to_numpy()[mask]
@@ -78,13 +96,32 @@ def residuals(outcome: EndState, targets: Targets, mask: np.ndarray) -> dict[str
     ages = 100.0 * np.concatenate([
         predicted(outcome.aged_0_14) / pop - observed("aged_0_14_2020") / p20,
         predicted(outcome.aged_65_plus) / pop - observed("aged_65_plus_2020") / p20])
+    gdp19 = predicted(outcome.gdp_2019)[ok]
+    obs19 = observed("gdp_2019")[ok]
+    gdp10 = observed("gdp_2010")[ok]
+    growth = (np.log(gdp19.sum() / gdp10.sum())
+              - np.log(observed("real_gdp_2019")[ok].sum() / gdp10.sum()))
+    farm = (100.0 * (predicted(outcome.farm_employment * outcome.population) / pop
+                     - observed("farm_employed_2020") / p20))
+    va = 100.0 * (predicted(outcome.primary_va_2019 * outcome.gdp_2019)
+                  / predicted(outcome.gdp_2019) - observed("primary_va_2019")
+                  / observed("gdp_2019"))
+    inv_pred = predicted(outcome.investment_2017)[ok] / predicted(outcome.gdp_2017)[ok]
+    inv_obs = observed("fai_2017")[ok] / observed("gdp_2017")[ok]
+    inv_pred_all = predicted(outcome.investment_2017)[ok].sum() / predicted(
+        outcome.gdp_2017)[ok].sum()
+    inv_obs_all = observed("fai_2017")[ok].sum() / observed("gdp_2017")[ok].sum()
     return {
         "population": np.log(pop / p20),
         "urban": 100.0 * (urban / pop - u20 / p20),
-        "gdp": (np.log(pred / pred.sum()) - np.log(y20 / y20.sum())),
+        "gdp": (np.log(gdp19 / gdp19.sum()) - np.log(obs19 / obs19.sum())),
         "registered": registered,
         "ages": ages,
         "pyramids": np.log(targets.pyramids_of(outcome.age_groups) / targets.pyramids).ravel(),
+        "primary_employment": farm,
+        "primary_output": va,
+        "investment": np.log(inv_pred / inv_pred_all) - np.log(inv_obs / inv_obs_all),
+        "growth": np.array([growth]),
     }
 
 
@@ -192,7 +229,8 @@ class Objective:
         n = {k: len(r) for k, r in res.items()}
         if not all(math.isfinite(v) for v in mse.values()):
             return Evaluation(FAILED, mse, n)
-        value = sum(n[k] * math.log(mse[k] + EPSILON) for k in COMPONENTS)
+        value = (sum(n[k] * math.log(mse[k] + EPSILON) for k in COMPONENTS)
+                 + sum(mse[m] / sd**2 for m, sd in MOMENTS.items()))
         penalty = prior_penalty(self.priors, params)
         return Evaluation(value + penalty, mse, n, penalty)
 

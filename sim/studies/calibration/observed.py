@@ -6,8 +6,12 @@ totals. Every comparison is therefore made on groups: model results per unit
 are summed to groups with :meth:`Targets.aggregate`.
 
 GDP is compared per group too, but only for groups none of whose members had
-its 2010 GDP imputed (``gdp_comparable``), and only as *shares* of the
-region's GDP: observed GDP is at current prices, the model's at 2010 prices.
+its 2010 GDP imputed (``gdp_comparable``): as *shares* of the region's GDP in
+2019 (the year before the 2020 shock), and as the region's real growth
+2010→2019, observed GDP of 2019 deflated by its province's GDP deflator
+(:func:`sim.model.economy.deflator`). The economy's structure is compared too:
+2020 primary shares of employment (census) and 2019 primary shares of value
+added, and 2017 fixed-asset investment over GDP relative to the region's.
 """
 
 from __future__ import annotations
@@ -20,14 +24,15 @@ import pandas as pd
 
 from sim.base import sources
 from sim.base.errors import InputError
-from sim.model import census
+from sim.model import census, economy
 from sim.model.region import REGIONS, load_region
 
 #: Group columns, all per comparison group (persons, bn yuan).
 GROUP_COLUMNS = ("name", "name_en", "province", "in_ccec", "n_units", "pop_2010", "pop_2020",
                  "urban_2010", "urban_2020", "gdp_2010", "gdp_2020", "gdp_comparable",
                  "registered_other_county_2020", "registered_other_province_2020",
-                 "aged_0_14_2020", "aged_65_plus_2020", "lon", "lat")
+                 "aged_0_14_2020", "aged_65_plus_2020", "gdp_2019", "real_gdp_2019",
+                 "farm_employed_2020", "primary_va_2019", "fai_2017", "gdp_2017", "lon", "lat")
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,20 +113,29 @@ def census_targets(region: str = "sichuan_chongqing") -> Targets:
     young = ages_2020[:, :, :4].sum(axis=(1, 2))
     old = ages_2020[:, :, 14:].sum(axis=(1, 2))
     gdp10 = counties["gdp_2010_10k_yuan"].to_numpy() / 1e5
+    gdp19 = counties["gdp_2019_10k_yuan"].to_numpy() / 1e5
     gdp20 = counties["gdp_2020_10k_yuan"].to_numpy() / 1e5
+    deflator_2019 = counties["province_en"].map(
+        {p: economy.deflator(p, 2019) for p in counties["province_en"].unique()}).to_numpy()
+    gdp17 = np.nan_to_num(gdp10 * (gdp19 / gdp10) ** (7 / 9))  # log-linear, nominal
     pop = units["pop_2020"].to_numpy(dtype=float)
     frame = pd.DataFrame({
         "g": unit_group, "gdp_2010": np.nan_to_num(gdp10), "gdp_2020": gdp20,
         "missing": np.isnan(gdp10), "wlon": units["lon"] * pop, "wlat": units["lat"] * pop,
         "pop": pop, "other_county": units["inmig_other_county_2020"].to_numpy(dtype=float),
         "other_province": units["inmig_other_province_2020"].to_numpy(dtype=float),
-        "young": young, "old": old,
+        "young": young, "old": old, "gdp_2019": gdp19, "real_2019": gdp19 / deflator_2019,
+        "farm_employed": counties["emp_primary_share_2020"].to_numpy() / 100.0 * pop,
+        "va_primary_2019": counties["va_primary_2019_10k_yuan"].fillna(0).to_numpy() / 1e5,
+        "fai_2017": counties["fixed_investment_2017_100m_yuan"].to_numpy() / 10.0,
+        "gdp_2017": gdp17,
         "in_ccec": units["in_ccec"].isin(["full", "partial"]).to_numpy(),
         "province": units["province_en"].to_numpy(),
         "name_en": units["name_en"].to_numpy(),
     }).groupby("g")
     sums = frame[["gdp_2010", "gdp_2020", "missing", "wlon", "wlat", "pop", "other_county",
-                  "other_province", "young", "old"]].sum()
+                  "other_province", "young", "old", "gdp_2019", "real_2019", "farm_employed",
+                  "va_primary_2019", "fai_2017", "gdp_2017"]].sum()
     groups = pd.DataFrame({
         "name": cmp.loc[codes, "member_names"].to_numpy(),
         "name_en": frame["name_en"].agg("; ".join).to_numpy(),
@@ -139,6 +153,12 @@ def census_targets(region: str = "sichuan_chongqing") -> Targets:
         "registered_other_province_2020": sums["other_province"].to_numpy(),
         "aged_0_14_2020": sums["young"].to_numpy(),
         "aged_65_plus_2020": sums["old"].to_numpy(),
+        "gdp_2019": sums["gdp_2019"].to_numpy(),
+        "real_gdp_2019": sums["real_2019"].to_numpy(),
+        "farm_employed_2020": sums["farm_employed"].to_numpy(),
+        "primary_va_2019": sums["va_primary_2019"].to_numpy(),
+        "fai_2017": sums["fai_2017"].to_numpy(),
+        "gdp_2017": np.where(sums["missing"] > 0, np.nan, sums["gdp_2017"]),
         "lon": (sums["wlon"] / sums["pop"]).to_numpy(),
         "lat": (sums["wlat"] / sums["pop"]).to_numpy(),
     }, index=pd.Index(codes, name="cmp_group"))
@@ -154,4 +174,8 @@ def end_values(end: Any) -> dict[str, np.ndarray]:
     return {"pop_2020": end.population, "urban_2020": end.urban, "gdp_2020": end.gdp,
             "registered_other_county_2020": end.registered_other_county,
             "registered_other_province_2020": end.registered_other_province,
-            "aged_0_14_2020": end.aged_0_14, "aged_65_plus_2020": end.aged_65_plus}
+            "aged_0_14_2020": end.aged_0_14, "aged_65_plus_2020": end.aged_65_plus,
+            "gdp_2019": end.gdp_2019, "real_gdp_2019": end.gdp_2019,
+            "farm_employed_2020": end.farm_employment * end.population,
+            "primary_va_2019": end.primary_va_2019 * end.gdp_2019,
+            "fai_2017": end.investment_2017, "gdp_2017": end.gdp_2017}

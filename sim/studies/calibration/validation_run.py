@@ -45,6 +45,10 @@ class EndState:
             another county of the province / another province.
         aged_0_14, aged_65_plus: residents of those ages.
         age_groups: (N, 2, 19) residents by sex and census age group.
+        gdp_2019: output of 2019 (bn yuan, 2010 prices).
+        gdp_2017, investment_2017: output and investment received in 2017.
+        primary_va_2019: agriculture's share of 2019 output.
+        farm_employment: share of the employed who farm, end year.
     """
 
     population: np.ndarray
@@ -55,6 +59,11 @@ class EndState:
     aged_0_14: np.ndarray
     aged_65_plus: np.ndarray
     age_groups: np.ndarray
+    gdp_2019: np.ndarray
+    gdp_2017: np.ndarray
+    investment_2017: np.ndarray
+    primary_va_2019: np.ndarray
+    farm_employment: np.ndarray
 
 
 def run_validation(params: Parameters, region: str = "sichuan_chongqing",
@@ -64,9 +73,21 @@ def run_validation(params: Parameters, region: str = "sichuan_chongqing",
                         parameters=params)
     model.run_model()
     s = model.state
-    return EndState(population=s.population, urban=s.urban.copy(), gdp=s.gdp.copy(),
-                    registered_other_county=s.registered_other_county.copy(),
-                    registered_other_province=s.registered_other_province.copy(),
-                    aged_0_14=s.ages[:, :, cohorts.CHILDREN].sum(axis=(1, 2)),
-                    aged_65_plus=s.ages[:, :, cohorts.OLD].sum(axis=(1, 2)),
-                    age_groups=cohorts.to_groups(s.ages))
+    rec = model.recorder
+
+    def at(column: str, year: int) -> np.ndarray:
+        if year not in rec.years:  # a shorter run (tests): its end year
+            return rec.buffers[column][-1].copy()
+        return rec.buffers[column][rec.years.index(year)].copy()
+
+    k = model.scope  # the region's counties among the simulated ones
+    return EndState(population=s.population[k], urban=s.urban[k], gdp=s.gdp[k],
+                    registered_other_county=s.registered_other_county[k],
+                    registered_other_province=s.registered_other_province[k],
+                    aged_0_14=s.ages[k][:, :, cohorts.CHILDREN].sum(axis=(1, 2)),
+                    aged_65_plus=s.ages[k][:, :, cohorts.OLD].sum(axis=(1, 2)),
+                    age_groups=cohorts.to_groups(s.ages[k]), gdp_2019=at("gdp_bn_yuan", 2019),
+                    gdp_2017=at("gdp_bn_yuan", 2017),
+                    investment_2017=at("investment_in_bn_yuan", 2017),
+                    primary_va_2019=at("primary_va_share", 2019),
+                    farm_employment=s.primary_pop_share[k])

@@ -32,7 +32,7 @@ from sim.model.parameters import Parameters
 from sim.outputs.files import write_json_atomic, write_text_atomic
 from sim.outputs.provenance import environment, git_commit, versions
 from sim.studies.calibration import fit, market_access
-from sim.studies.calibration.objective import COMPONENTS, Objective, SearchSpace
+from sim.studies.calibration.objective import COMPONENTS, MOMENTS, Objective, SearchSpace
 from sim.studies.calibration.observed import Targets, census_targets
 from sim.studies.calibration.priors import Prior
 from sim.studies.calibration.split import held_out_mask
@@ -50,12 +50,44 @@ DEFAULT_FIT = (
     "stay_bonus", "roc_return_rate", "roc_newcomer_rate", "hukou_conversion_rate",
     "birth_registration_factor", "fertility_trend", "emigrant_attrition",
     "child_undercount_2010",
+    # the economy (docs/economy.md)
+    "tfp_growth", "fiscal_investment_share", "primary_share_decline", "agri_tfp_growth",
+    "offfarm_work_share", "land_per_urban_resident_km2",
 )
+
+
+def literature_priors() -> tuple[Prior, ...]:
+    """Gaussian priors from the published ranges, for the channels the census cannot pin.
+
+    The sources' numbers are quoted in docs/levers.md and docs/validation/; each prior
+    is wide enough to cover the published range at two standard deviations.
+    """
+    return (
+        Prior("agglomeration_elasticity", 0.05, 0.025,
+              "elasticity of productivity to density: 0.039 (high-income) and 0.071 "
+              "(non-high-income) mean IV estimates in the meta-analysis of Grover, Lall & "
+              "Timmis (2023), Reg. Sci. Urban Econ. 101:103901 (as summarised by the World "
+              "Bank, ISBN 978-1-4648-1670-3, ch. 2); the model's φ is the elasticity to "
+              "market access, which the 2010–2019 rail openings do not identify "
+              "(docs/validation/market_access.md)"),
+        Prior("services_weight", 0.17, 0.08,
+              "Zhang & Fang (2019), 中国人口·资源与环境 2019(3), doi:10.12062/cpre.20181005: a "
+              "1% better man-made amenity index (education, health, culture) raises a city's "
+              "choice probability by 0.17% (conditional logit, CLDS 2016); in the model "
+              "∂ln P/∂ln S = β_S (1 − P) ≈ β_S"),
+        Prior("market_access_decay_per_h", 1.0, 0.5,
+              "judgement, weakly informative: spill-overs fade within one to two hours "
+              "(HSR effects on co-patenting strongest within 250 km, Yao & Li 2022, "
+              "figshare 10.6084/m9.figshare.18013830); the reduced-form market-access fit is "
+              "best at θ ≈ 1.5/h (docs/validation/market_access.md)"),
+    )
 
 #: Named sets of priors that ``countysim calibrate --prior NAME`` adds to J. A set is
 #: a function returning :class:`~sim.studies.calibration.priors.Prior` objects;
 #: add literature priors here (e.g. on ``services_weight``) with their sources.
 PRIOR_SETS: dict[str, Callable[[], tuple[Prior, ...]]] = {
+    # the default: published ranges for φ, β_S and θ
+    "literature": literature_priors,
     # φ from the 2010–2019 rail openings, all 201 groups with both GDPs, at θ̂
     "market-access": lambda: market_access.market_access_priors("all"),
     # the same without the three plateau prefectures, which pass the placebo
@@ -71,9 +103,11 @@ def named_priors(names: tuple[str, ...]) -> tuple[Prior, ...]:
     """
     out: list[Prior] = []
     for name in names:
+        if name == "none":
+            continue
         if name not in PRIOR_SETS:
             raise InputError(f"--prior: unknown prior set '{name}'; allowed: "
-                             + ", ".join(PRIOR_SETS))
+                             + ", ".join((*PRIOR_SETS, "none")))
         out += PRIOR_SETS[name]()
     return tuple(out)
 
@@ -193,8 +227,8 @@ def _record(result: fit.Calibration, objective: Objective, intervals: pd.DataFra
         "priors": [p.to_dict() for p in objective.priors],
         "fit": {"objective": ev.objective, **({"prior_penalty": ev.prior} if objective.priors
                                               else {}),
-                **{f"rmse_{k}": math.sqrt(ev.mse[k]) for k in COMPONENTS},
-                **{f"n_{k}": ev.n[k] for k in COMPONENTS}},
+                **{f"rmse_{k}": math.sqrt(ev.mse[k]) for k in (*COMPONENTS, *MOMENTS)},
+                **{f"n_{k}": ev.n[k] for k in (*COMPONENTS, *MOMENTS)}},
         "parameters": params,
         "starts": [{"objective": s.objective, "evaluations": s.evaluations,
                     "seconds": round(s.seconds, 1),
