@@ -74,7 +74,7 @@ def test_fiscal_gap_is_data_where_observed_and_falls_with_income_elsewhere():
            / TABLE["gdp_2020_10k_yuan"]).to_numpy()
     assert observed.sum() == 57
     np.testing.assert_allclose(gap[observed], np.clip(raw[observed], 0.0, 0.6))
-    intercept, slope, n = economy.fiscal_gap_fit(TABLE, pop)
+    _, slope, n = economy.fiscal_gap_fit(TABLE, pop)
     assert slope < -1.0 and n == 53  # four of the 57 have no positive gap
     per_capita = (TABLE["gdp_2020_10k_yuan"] / pop).to_numpy()
     order = np.argsort(per_capita[~observed])

@@ -89,8 +89,8 @@ class Table:
 _FLOWS = frozenset({
     "births", "deaths", "in_migration", "out_migration", "net_migration", "roc_in_migration",
     "roc_out_migration", "roc_returns", "roc_newcomers", "investment_in_bn_yuan",
-    "investment_out_bn_yuan", "investment_from_outside_bn_yuan", "fiscal_transfer_bn_yuan", "land_traded_km2",
-    "land_trade_value_bn_yuan", "land_quota_transfer_km2", "roc_net_migration",
+    "investment_out_bn_yuan", "investment_from_outside_bn_yuan", "fiscal_transfer_bn_yuan",
+    "land_traded_km2", "land_trade_value_bn_yuan", "land_quota_transfer_km2", "roc_net_migration",
     "outside_net_migration", "crude_birth_rate", "crude_death_rate"})
 #: County columns that add up over counties.
 _SUMS = frozenset({
@@ -98,8 +98,8 @@ _SUMS = frozenset({
     "out_migration", "net_migration", "roc_in_migration", "roc_out_migration", "roc_returns",
     "roc_newcomers", "emigrants", "registered_other_county", "registered_other_province",
     "gdp_bn_yuan", "capital_bn_yuan", "investment_in_bn_yuan", "investment_out_bn_yuan",
-    "investment_from_outside_bn_yuan", "land_km2", "fiscal_transfer_bn_yuan", "land_traded_km2", "land_trade_value_bn_yuan",
-    "land_quota_transfer_km2"})
+    "investment_from_outside_bn_yuan", "land_km2", "fiscal_transfer_bn_yuan", "land_traded_km2",
+    "land_trade_value_bn_yuan", "land_quota_transfer_km2"})
 
 
 def _c(name: str, dtype: str, doc: str, label: str = "", unit: str = "", scale: float = 1.0,

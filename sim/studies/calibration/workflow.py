@@ -10,7 +10,15 @@ installed. It writes into its output folder:
 * ``calibration.json``: every start, the components of J, profile intervals
   and local identifiability;
 * ``profile.csv``: the profile-likelihood grid;
+* ``chain.npz``: the MCMC chain of the posterior sample
+  (:mod:`~sim.studies.calibration.posterior`), saved as it grows;
+* ``calibrated_ensemble.csv``: members drawn from that chain; copy it to
+  ``sim/data/calibrated_ensemble.csv`` to make it the ensemble batches draw from;
 * ``README.md``: the same, for people.
+
+``resume=True`` keeps what an earlier call wrote into the folder: the optimum of
+``calibration.json`` (no new optimisation or profiles) and the chain of
+``chain.npz`` (continued to ``steps``).
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from sim.base.tomlfile import read_toml
 from sim.model.parameters import Parameters
 from sim.outputs.files import write_json_atomic, write_text_atomic
 from sim.outputs.provenance import environment, git_commit, versions
-from sim.studies.calibration import fit, market_access
+from sim.studies.calibration import fit, market_access, posterior
 from sim.studies.calibration.objective import COMPONENTS, MOMENTS, Objective, SearchSpace
 from sim.studies.calibration.observed import Targets, census_targets
 from sim.studies.calibration.priors import Prior
@@ -155,8 +163,13 @@ def calibration_objective(region: str = "sichuan_chongqing",
 def run_calibration(out: Path, *, region: str = "sichuan_chongqing",
                     names: tuple[str, ...] = DEFAULT_FIT, starts: int = 6, workers: int = 2,
                     max_evals: int = 3000, profile_points: int = 5, profile_evals: int = 300,
-                    priors: tuple[Prior, ...] = (), log=print) -> fit.Calibration:
-    """Calibrate, profile and write the output folder (see the module docstring)."""
+                    priors: tuple[Prior, ...] = (), steps: int = 0, walkers: int = 64,
+                    members: int = 40, temperature: float = 1.0, resume: bool = False,
+                    log=print) -> dict[str, Any]:
+    """Calibrate, profile, sample the posterior and write the output folder.
+
+    Returns the calibration record (what ``calibration.json`` holds).
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError("output path exists and is not a folder", source=str(out))
@@ -165,9 +178,41 @@ def run_calibration(out: Path, *, region: str = "sichuan_chongqing",
                          f"got {profile_points}; a profile needs two points at least")
     objective = calibration_objective(region, names, priors=priors)  # checks the names
     out.mkdir(parents=True, exist_ok=True)
+    saved = out / "calibration.json"
+    if resume and saved.exists():
+        record = _saved_record(saved, objective)
+        log(f"resuming {out}/: the optimum of calibration.json (J = "
+            f"{record['fit']['objective']:.3f}) is kept")
+    else:
+        record = _optimise(out, objective, starts=starts, workers=workers,
+                           max_evals=max_evals, profile_points=profile_points,
+                           profile_evals=profile_evals, log=log)
+    if steps:
+        z_map = objective.space.unit({p["name"]: p["value"] for p in record["parameters"]})
+        log(f"sampling the posterior: {walkers} walkers × {steps} steps with emcee, "
+            f"{workers} worker(s)")
+        chain = posterior.sample(objective, z_map, walkers=walkers, steps=steps,
+                                 workers=workers, temperature=temperature,
+                                 checkpoint=out / "chain.npz", log=log)
+        draws = posterior.draws(chain, members)
+        values = [objective.space.values(z) for z in draws]
+        record["posterior"] = _posterior_record(chain, objective, values)
+        write_text_atomic(posterior.ensemble_text(objective.space.names, values,
+                                                  ensemble_provenance(record)),
+                          out / "calibrated_ensemble.csv")
+        write_json_atomic(record, saved)
+        write_text_atomic(calibration_readme(record), out / "README.md")
+        log(f"wrote {out}/calibrated_ensemble.csv ({members} members; acceptance "
+            f"{chain.acceptance:.2f}, {chain.seconds:.0f} s of sampling)")
+    return record
+
+
+def _optimise(out: Path, objective: Objective, *, starts: int, workers: int, max_evals: int,
+              profile_points: int, profile_evals: int, log) -> dict[str, Any]:
     t0 = time.perf_counter()
-    log(f"calibrating {len(names)} parameters on {int(objective.mask.sum())} training groups "
-        f"of {region}: {starts} start(s), ≤ {max_evals} runs each, {workers} worker(s)")
+    log(f"calibrating {len(objective.space.names)} parameters on "
+        f"{int(objective.mask.sum())} training groups of {objective.region}: {starts} "
+        f"start(s), ≤ {max_evals} runs each, {workers} worker(s)")
     result = fit.calibrate(objective, starts=starts, workers=workers, max_evals=max_evals)
     log(f"best J = {result.objective:.3f} after {time.perf_counter() - t0:.0f} s "
         f"(starts: {', '.join(f'{s.objective:.2f}' for s in result.starts)})")
@@ -187,7 +232,70 @@ def run_calibration(out: Path, *, region: str = "sichuan_chongqing",
     write_text_atomic(calibration_readme(record), out / "README.md")
     log(f"wrote {out}/ (calibrated_parameters.toml, calibration.json, README.md"
         f"{', profile.csv' if profile is not None else ''}) in {seconds:.0f} s")
-    return result
+    return record
+
+
+def _saved_record(path: Path, objective: Objective) -> dict[str, Any]:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        saved_names = tuple(p["name"] for p in record["parameters"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise InputError(f"cannot resume: not a calibration record ({err})",
+                         source=str(path)) from None
+    if saved_names != objective.space.names:
+        raise InputError("cannot resume: the saved calibration fitted other parameters "
+                         f"({', '.join(saved_names)}); use the same --fit or another --out",
+                         source=str(path))
+    return record
+
+
+def _posterior_record(chain: posterior.Chain, objective: Objective,
+                      values: list[dict[str, float]]) -> dict[str, Any]:
+    tau = chain.autocorrelation()
+    table = {}
+    for name in objective.space.names:
+        v = np.array([row[name] for row in values])
+        table[name] = {"p05": float(np.quantile(v, 0.05)), "median": float(np.median(v)),
+                       "p95": float(np.quantile(v, 0.95))}
+    return {
+        "method": "emcee.EnsembleSampler (affine-invariant ensemble MCMC, Foreman-Mackey et "
+                  "al. 2013) on exp(−J/2T) over the unit cube, walkers started in a ball of "
+                  f"s.d. {posterior.START_SPREAD} around the optimum",
+        "walkers": chain.settings["walkers"], "steps": chain.steps,
+        "temperature": chain.settings["temperature"], "seed": chain.settings["seed"],
+        "burn_in_steps": chain.steps // 2, "members": len(values),
+        "acceptance": chain.acceptance,
+        "autocorrelation_steps": {n: float(t) for n, t in zip(objective.space.names, tau,
+                                                                strict=True)},
+        "converged": bool(chain.steps >= 50 * float(np.max(tau))),
+        "best_J_in_chain": float(-2.0 * chain.settings["temperature"]
+                                 * chain.log_prob.max()),
+        "seconds": round(chain.seconds, 1),
+        "parameters": table,
+    }
+
+
+def ensemble_provenance(record: dict[str, Any]) -> list[str]:
+    """The ``# `` lines at the top of ``calibrated_ensemble.csv``."""
+    post = record["posterior"]
+    return [
+        "Calibrated ensemble of countysim: parameter vectors drawn from the posterior "
+        "sample of `countysim calibrate` (sim/studies/calibration/posterior.py).",
+        f"Calibration of {record['date']}, region {record['region']}, commit "
+        f"{record['git_commit']}; objective J at the optimum {record['fit']['objective']:.3f}.",
+        f"Sampler: {post['method']}; {post['walkers']} walkers × {post['steps']} steps, "
+        f"temperature {post['temperature']:g}, seed {post['seed']}, acceptance "
+        f"{post['acceptance']:.2f}; the first {post['burn_in_steps']} steps are burn-in, the "
+        f"rest thinned evenly to {post['members']} members.",
+        "Convergence: " + ("the chain is longer than 50 autocorrelation times"
+                           if post["converged"] else
+                           "NOT reached: the chain is shorter than 50 autocorrelation times "
+                           f"(longest {max(post['autocorrelation_steps'].values()):.0f} steps), "
+                           "so the members understate the posterior spread"),
+        "The likelihood treats the residuals of the comparison groups as independent; they "
+        "are spatially correlated, so the spread is a lower bound (docs/validation/README.md).",
+        "Parameters not listed take their values from calibrated_parameters.toml.",
+    ]
 
 
 def _record(result: fit.Calibration, objective: Objective, intervals: pd.DataFrame | None,
@@ -360,7 +468,32 @@ def calibration_readme(record: dict[str, Any]) -> str:
     sloppy = ident["sloppiest_direction"]
     lines.append(f"* sloppiest direction (eigenvalue {sloppy['eigenvalue']:.3g}): "
                  + ", ".join(f"{k} {v:+.2f}" for k, v in sloppy["loadings"].items()))
+    if "posterior" in record:
+        lines += ["", *posterior_readme(record["posterior"])]
     return "\n".join(lines) + "\n"
+
+
+def posterior_readme(post: dict[str, Any]) -> list[str]:
+    """The README section on the posterior sample and the ensemble."""
+    tau = post["autocorrelation_steps"]
+    lines = [
+        "## Posterior sample and ensemble",
+        "",
+        f"{post['method']}: {post['walkers']} walkers × {post['steps']} steps "
+        f"(temperature {post['temperature']:g}, seed {post['seed']}), acceptance "
+        f"{post['acceptance']:.2f}, {post['seconds']:.0f} s. Autocorrelation times "
+        f"{min(tau.values()):.0f}–{max(tau.values()):.0f} steps; "
+        + ("converged (chain > 50 τ)." if post["converged"] else
+           "**not converged** (chain < 50 τ): the ensemble understates the spread."),
+        f"The ensemble: {post['members']} members spaced evenly over the steps after the "
+        f"first {post['burn_in_steps']} (`calibrated_ensemble.csv`).",
+        "",
+        "| parameter | 5 % | median | 95 % |",
+        "|---|---|---|---|",
+    ]
+    for name, q in post["parameters"].items():
+        lines.append(f"| `{name}` | {q['p05']:.4g} | {q['median']:.4g} | {q['p95']:.4g} |")
+    return lines
 
 
 def read_parameter_file(path: str | Path, base: Parameters | None = None) -> Parameters:
