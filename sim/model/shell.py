@@ -23,6 +23,7 @@ import mesa
 import networkx as nx
 import numpy as np
 import pandas as pd
+import threadpoolctl
 
 from sim.model.collector import CountyDataCollector
 from sim.model.core import Constants, Policy, State, advance, build_kernels
@@ -117,6 +118,23 @@ class CountyAgent(mesa.Agent):
 add_row_columns(CountyAgent, skip=CountyAgent.IDENTITY)
 
 
+_blas_limit: list[threadpoolctl.threadpool_limits] = []
+
+
+def one_blas_thread() -> None:
+    """Limit BLAS to one thread in this process, once (docs/model.md §8).
+
+    A matrix product's rounding depends on how many threads share it, and a
+    stochastic run draws from those products, so the same seed gave a different
+    person here and there in a batch's worker processes (one BLAS thread each)
+    and in the main process. One thread everywhere makes a run's results the
+    same whatever the executor; the county arrays are too small for threads to
+    speed them up.
+    """
+    if not _blas_limit:
+        _blas_limit.append(threadpoolctl.threadpool_limits(limits=1, user_api="blas"))
+
+
 class CountyModel(mesa.Model):
     """The Chengdu–Chongqing county model.
 
@@ -168,6 +186,7 @@ class CountyModel(mesa.Model):
                               record_flows=record_flows, **keywords)
         scenario = setup.scenario
         self.seed = setup.seed
+        one_blas_thread()
         # One seed source per run: Mesa's generators and every draw come from it.
         super().__init__(rng=np.random.default_rng(np.random.SeedSequence(self.seed)))
         self.scenario = setup.mesa_scenario
