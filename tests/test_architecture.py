@@ -19,7 +19,7 @@ SIM = ROOT / "sim"
 LAYERS = ("base", "model", "outputs", "analysis", "figures", "studies", "apps")
 #: Inside the model layer, bottom to top (modules of a level may import each other).
 MODEL_LEVELS = (
-    ("parameters", "census", "economy", "region", "geography"),
+    ("parameters", "census", "economy", "region", "geography", "ensemble"),
     ("network",),
     ("selection",),
     ("core",),

@@ -214,7 +214,8 @@ def test_unknown_parameter(tmp_path, capsys):
 @pytest.mark.parametrize("text, message", [
     ('scenarios = ["a.toml"]\nreplicate = 3\n',
      "replicate: unknown field; did you mean 'replicates'? allowed here: name, description, "
-     "scenarios, seed, replicates, deterministic, common_random_numbers, sweep, output"),
+     "scenarios, seed, replicates, deterministic, common_random_numbers, ensemble, "
+     "ensemble_file, sweep, output"),
     ('scenarios = ["a.toml"]\nreplicates = 0\n',
      "replicates: expected a whole number from 1 to 100000, got 0"),
     ('scenarios = ["a.toml"]\nseed = -4\n',

@@ -5,6 +5,13 @@ sweeps them): replicate *k* of a scenario and replicate *k* of the baseline use
 the same seed (common random numbers), so their difference removes most of the
 stochastic noise that two independent runs would differ by. Bands are
 percentiles of the paired differences over replicates.
+
+In a batch with an ensemble (``ensemble = N``) runs are also paired by
+``parameter_set``: replicate *k* of member *m* with replicate *k* of member *m*.
+The band is then over every run, so it holds parameter uncertainty and stochastic
+noise, and :func:`summarise` adds the parameter band (of the members' means) and
+the split of the variance into ``var_parameter`` and ``var_stochastic``
+(:mod:`sim.outputs.bands`). Without an ensemble the tables are as they always were.
 """
 
 from __future__ import annotations
@@ -14,13 +21,14 @@ from collections.abc import Sequence
 import pandas as pd
 
 from sim.base.errors import InputError
-from sim.model.schema import CONTRACT_COLUMNS, ID_COLUMNS
+from sim.model.schema import CONTRACT_COLUMNS, ID_COLUMNS, PARAMETER_SET
+from sim.outputs.bands import ensemble_split, has_ensemble
 from sim.outputs.reader import ResultsSet
 
 LEVELS = ("region", "county")
 #: Default band: the 5th to the 95th percentile over replicates (a 90 % band).
 BAND = (5.0, 95.0)
-_NOT_VARIABLES = {*ID_COLUMNS, "year", "code", "origin", "destination"}
+_NOT_VARIABLES = {*ID_COLUMNS, PARAMETER_SET, "year", "code", "origin", "destination"}
 
 
 def table_for(rs: ResultsSet, level: str) -> pd.DataFrame:
@@ -46,8 +54,13 @@ def check_variable(rs: ResultsSet, variable: str, level: str = "region") -> None
 
 
 def pair_keys(rs: ResultsSet) -> list[str]:
-    """Columns on which scenario runs are paired with baseline runs."""
-    return ["replicate", *rs.parameter_columns]
+    """Columns on which scenario runs are paired with baseline runs.
+
+    The replicate, the parameter set (in a batch with an ensemble) and the swept
+    parameters.
+    """
+    member = [PARAMETER_SET] if PARAMETER_SET in rs.region_year.columns else []
+    return ["replicate", *member, *rs.parameter_columns]
 
 
 def paired_differences(rs: ResultsSet, variable: str, baseline: str = "baseline", *,
@@ -157,12 +170,18 @@ def _sorted_values(values: pd.Series) -> list:
 
 def summarise(table: pd.DataFrame, value: str, by: Sequence[str],
               band: tuple[float, float] = BAND) -> pd.DataFrame:
-    """Mean, median and percentile band of ``value`` over replicates.
+    """Mean, median and percentile band of ``value`` over runs.
 
     Returns:
         One row per group of ``by`` with ``mean``, ``median``, ``low``, ``high``
-        (the ``band`` percentiles) and ``n`` (finite values). The band is kept in
-        ``.attrs["band"]``.
+        (the ``band`` percentiles over every run) and ``n`` (finite values). The band
+        is kept in ``.attrs["band"]``. When ``table`` holds more than one
+        ``parameter_set`` (a batch with an ensemble) and ``by`` does not group by it,
+        the split of the band follows (:data:`sim.outputs.bands.SPLIT_COLUMNS`):
+        ``parameter_sets``, ``parameter_low`` and ``parameter_high`` (the band of the
+        parameter sets' means: parameter uncertainty alone), ``var_parameter``,
+        ``var_stochastic`` and ``parameter_share``; ``.attrs["ensemble"]`` is then
+        True.
     """
     lo, hi = band
     if not 0 <= lo < hi <= 100:
@@ -174,17 +193,24 @@ def summarise(table: pd.DataFrame, value: str, by: Sequence[str],
         "low": g.quantile(lo / 100),
         "high": g.quantile(hi / 100),
         "n": g.count(),
-    }).reset_index()
+    })
+    ensemble = PARAMETER_SET not in by and has_ensemble(table)
+    if ensemble:
+        out = out.join(ensemble_split(table, value, by, low=lo / 100, high=hi / 100))
+    out = out.reset_index()
     out.attrs["band"] = (lo, hi)
+    out.attrs["ensemble"] = ensemble
     return out
 
 
 def levels(rs: ResultsSet, variable: str, *, level: str = "region",
            scenarios: Sequence[str] | None = None, band: tuple[float, float] = BAND,
            years: Sequence[int] | None = None) -> pd.DataFrame:
-    """A variable's mean and band over replicates, per scenario and year (and county).
+    """A variable's mean and band over runs, per scenario and year (and county).
 
-    ``years`` keeps only those years (default: all recorded years).
+    ``years`` keeps only those years (default: all recorded years). With an
+    ensemble, the band is over parameter sets and replicates, and split as
+    :func:`summarise` says.
     """
     check_variable(rs, variable, level)
     table = table_for(rs, level)
@@ -204,8 +230,9 @@ def compare(rs: ResultsSet, variable: str, baseline: str = "baseline", *,
             years: Sequence[int] | None = None) -> pd.DataFrame:
     """Mean and band of scenario-minus-baseline differences per scenario and year.
 
-    The band is taken over paired replicates (see :func:`paired_differences`,
-    whose arguments this shares). County level adds a ``code`` column.
+    The band is taken over paired runs (see :func:`paired_differences`, whose
+    arguments this shares): replicates and, with an ensemble, parameter sets, split
+    as :func:`summarise` says. County level adds a ``code`` column.
     """
     diff = paired_differences(rs, variable, baseline, level=level, relative=relative,
                               scenarios=scenarios, years=years)

@@ -30,7 +30,7 @@ import pandas as pd
 
 from sim.analysis.compare import BAND, check_variable, pair_keys, summarise
 from sim.base.errors import InputError
-from sim.model.schema import CONTRACT_COLUMNS
+from sim.model.schema import CONTRACT_COLUMNS, PARAMETER_SET
 from sim.outputs.reader import ResultsSet
 
 #: Start-year covariates the matching uses, with their transformation.
@@ -208,7 +208,9 @@ def _changes(county_year: pd.DataFrame, variable: str, start: int, end: int,
              log: bool | None) -> pd.DataFrame:
     """Per run and county: change of ``variable`` from start to end (or flow sum)."""
     cy = county_year
-    ids = ["scenario", "replicate", *(c for c in cy.columns if c not in CONTRACT_COLUMNS)]
+    member = [PARAMETER_SET] if PARAMETER_SET in cy.columns else []
+    ids = ["scenario", "replicate", *member,
+           *(c for c in cy.columns if c not in CONTRACT_COLUMNS)]
     first = cy[cy["year"] == start].set_index([*ids, "code"])[variable]
     last = cy[cy["year"] == end].set_index([*ids, "code"])[variable]
     if first.isna().all():  # a flow column: sum the simulated years

@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from sim import analysis
@@ -31,8 +32,15 @@ from sim.model.schema import axis_label, difference_unit, display_scale, variabl
 def fan_chart(results: Any, variable_name: str, *, baseline: str | None = None,
               relative: bool = False, scenarios: Sequence[str] | None = None,
               band: tuple[float, float] = BAND, ax: Axes | None = None,
-              title: str | None = None, legend: bool = True) -> Axes:
+              title: str | None = None, legend: bool = True,
+              parameter_band: bool = True) -> Axes:
     """A region indicator over years per scenario: mean line and percentile band.
+
+    The light band is over every run. With an ensemble (a batch with
+    ``ensemble`` > 1) it holds parameter uncertainty and stochastic noise, and a
+    darker band inside shows parameter uncertainty alone: the band of the parameter
+    sets' means (``parameter_band=False`` leaves it out). The legend says which is
+    which.
 
     Args:
         results: results folder, :class:`~sim.analysis.ResultsSet` or runs.
@@ -44,7 +52,9 @@ def fan_chart(results: Any, variable_name: str, *, baseline: str | None = None,
         band: percentiles of the shaded band over replicates.
         ax: where to draw (default: a new single-column figure).
         title: axes title (default: the variable's name).
-        legend: draw a legend of the scenarios.
+        legend: draw a legend of the scenarios (and of the bands).
+        parameter_band: with an ensemble, draw the parameter band too (gid
+            ``parameter_band:<name>``).
 
     Returns:
         The Axes, with one line per scenario (gid ``scenario:<name>``).
@@ -58,7 +68,7 @@ def fan_chart(results: Any, variable_name: str, *, baseline: str | None = None,
     ax = ax if ax is not None else style.figure("single")[1]
     scale = display_scale(variable_name, relative=relative)
     styles = style.scenario_styles(rs.scenarios, baseline or "baseline")
-    _draw_fan(ax, summary, scale, styles)
+    _draw_fan(ax, summary, scale, styles, parameter_band=parameter_band)
     if baseline is not None:
         ax.axhline(0, color=style.BASELINE_COLOR, lw=0.6, zorder=1)
     ax.set_xlabel("Year")
@@ -66,12 +76,12 @@ def fan_chart(results: Any, variable_name: str, *, baseline: str | None = None,
                              relative=relative, baseline=baseline or "baseline"))
     ax.set_title(variable(variable_name).label if title is None else title)
     if legend:
-        _band_legend(ax, summary)
+        _band_legend(ax, summary, parameter_band=parameter_band)
     return ax
 
 
 def _draw_fan(ax: Axes, summary: pd.DataFrame, scale: float,
-              styles: dict[str, dict[str, Any]]) -> None:
+              styles: dict[str, dict[str, Any]], parameter_band: bool = False) -> None:
     years = sorted(summary["year"].unique())
     present = set(summary["scenario"])
     for name in [s for s in styles if s in present]:
@@ -80,6 +90,10 @@ def _draw_fan(ax: Axes, summary: pd.DataFrame, scale: float,
         if (part["n"] > 1).any():
             ax.fill_between(part["year"], part["low"] * scale, part["high"] * scale,
                             color=st["color"], alpha=0.18, lw=0, zorder=2)
+        if parameter_band and summary.attrs.get("ensemble"):
+            ax.fill_between(part["year"], part["parameter_low"] * scale,
+                            part["parameter_high"] * scale, color=st["color"], alpha=0.32,
+                            lw=0, zorder=2, gid=f"parameter_band:{name}")
         ax.plot(part["year"], part["mean"] * scale, color=st["color"],
                 linestyle=st["linestyle"], lw=1.3, label=name, gid=f"scenario:{name}",
                 zorder=3)
@@ -89,11 +103,20 @@ def _draw_fan(ax: Axes, summary: pd.DataFrame, scale: float,
     ax.grid(axis="y")
 
 
-def _band_legend(ax: Axes, summary: pd.DataFrame) -> None:
+def _band_legend(ax: Axes, summary: pd.DataFrame, parameter_band: bool = False) -> None:
     lo, hi = summary.attrs.get("band", BAND)
     n = int(summary["n"].max()) if len(summary) else 0
     title = f"mean and {lo:g}–{hi:g} % band over n = {n} replicates" if n > 1 else None
     handles, _ = ax.get_legend_handles_labels()
+    if summary.attrs.get("ensemble"):
+        sets = int(summary["parameter_sets"].max())
+        title = (f"mean and {lo:g}–{hi:g} % bands over n = {n} runs "
+                 f"({sets} parameter sets × replicates)")
+        handles = [*handles, Patch(color=style.BASELINE_COLOR, alpha=0.18, lw=0,
+                                   label="all runs: parameters and random draws")]
+        if parameter_band:
+            handles.append(Patch(color=style.BASELINE_COLOR, alpha=0.5, lw=0,
+                                 label="parameter sets' means: parameters alone"))
     style.legend_under_axis(ax, handles, title=title, ncols=2 if len(handles) > 3 else 1)
 
 

@@ -99,6 +99,14 @@ def write_comparison(results: Any, baseline: str = "baseline", out: str | Path |
     if not others:
         rs, baseline, others = _points_as_scenarios(rs, baseline, written)
     year = final_year(rs, year)
+    if rs.parameter_sets > 1:
+        written.notes.append(
+            f"the runs hold {rs.parameter_sets} parameter sets of the calibrated ensemble: "
+            "bands (low–high) are over every run, so parameter uncertainty and random draws; "
+            "the fan charts' darker band and the tables' parameter_low–parameter_high are "
+            "the band of the parameter sets' means (parameter uncertainty alone); "
+            "var_parameter + var_stochastic split the variance over the runs, "
+            "parameter_share is the parameters' part (docs/batches.md)")
     if out is None:
         if rs.source is None:
             raise InputError("give an output folder (out=...) for results made in memory")
@@ -174,6 +182,10 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
     n = rs.replicates(baseline)
     reference = baseline if others else None  # levels only, without others
     band = f"{analysis.BAND[0]:g}–{analysis.BAND[1]:g} % band over {n} paired replicates"
+    if rs.parameter_sets > 1:
+        band = (f"{analysis.BAND[0]:g}–{analysis.BAND[1]:g} % bands over {n} paired runs "
+                f"({rs.parameter_sets} parameter sets × replicates; darker: the parameter "
+                "sets' means, parameter uncertainty alone)")
     chosen = _largest_effects(rs, baseline, year, others, top)
     note = (f" The {len(chosen)} scenarios with the largest GDP effect of {len(others)} are "
             "shown." if len(chosen) < len(others) else "")
@@ -338,7 +350,13 @@ def _write_tables(rs: ResultsSet, baseline: str, year: int, out: Path, written: 
     parts = []
     for variable, relative in DIFFERENCE_VARIABLES.items():
         d = analysis.compare(rs, variable, baseline, relative=relative)
-        d[["mean", "median", "low", "high"]] *= display_scale(variable, relative=relative)
+        scale = display_scale(variable, relative=relative)
+        shown = [c for c in ("mean", "median", "low", "high", "parameter_low",
+                             "parameter_high") if c in d.columns]
+        d[shown] *= scale
+        for c in ("var_parameter", "var_stochastic"):
+            if c in d.columns:
+                d[c] *= scale ** 2
         d.insert(2, "variable", variable)
         d.insert(3, "unit", difference_unit(variable, relative))
         parts.append(d)

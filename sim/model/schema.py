@@ -119,6 +119,13 @@ ID = (
     _c("seed", "int64", "root seed of the run", "Seed"),
 )
 ID_COLUMNS = tuple(c.name for c in ID)
+#: The column of a batch's ensemble member: in ``runs.parquet`` always, in the table
+#: parts of a batch with ``ensemble`` > 1 (after the ids and the row's columns).
+PARAMETER_SET = "parameter_set"
+_PARAMETER_SET = _c(PARAMETER_SET, "int64", "the run's parameter set: member 0 to N − 1 of "
+                    "the calibrated ensemble the batch drew (ensemble = N; the members' values "
+                    "are in manifest.json under ensemble.parameter_sets); 0 without an "
+                    "ensemble, the calibrated point estimate", "Parameter set")
 
 _POPULATION = _c("population", "float64", "residents at the end of the year", "Population",
                  "million", _MILLION)
@@ -300,6 +307,7 @@ AGE_YEAR = Table("age_year", "one row per year, county, sex and age group (optio
 RUNS = Table("runs", "a batch's runs table (runs.parquet): one row per planned run, then one "
              "column per swept parameter or design factor", (
     *ID,
+    _PARAMETER_SET,
     _c("status", "str", "done, failed or missing (the parts on disk decide: a run with all its "
        "parts is done)", "Status"),
     _c("error", "str", "the error of a failed run", "Error"),

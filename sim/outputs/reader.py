@@ -33,7 +33,13 @@ from typing import Any
 import pandas as pd
 
 from sim.base.errors import InputError
-from sim.model.schema import CONTRACT_COLUMNS, ID_COLUMNS, RUN_COLUMNS, RUN_TABLES
+from sim.model.schema import (
+    CONTRACT_COLUMNS,
+    ID_COLUMNS,
+    PARAMETER_SET,
+    RUN_COLUMNS,
+    RUN_TABLES,
+)
 from sim.outputs.results import MANIFEST, Results
 from sim.outputs.store import Batch
 
@@ -86,6 +92,13 @@ class ResultsSet:
     def parameter_columns(self) -> list[str]:
         """Swept-parameter columns (batch tables only): part of each run's identity."""
         return [c for c in self.region_year.columns if c not in CONTRACT_COLUMNS]
+
+    @property
+    def parameter_sets(self) -> int:
+        """Parameter sets of the runs: N in a batch with ``ensemble = N``, else 1."""
+        if PARAMETER_SET not in self.region_year.columns:
+            return 1
+        return int(self.region_year[PARAMETER_SET].nunique())
 
     def replicates(self, scenario: str) -> int:
         """Number of runs of a scenario."""
@@ -317,7 +330,8 @@ def _combine(parts: list[ResultsSet], source: str | None) -> ResultsSet:
 
     region = cat("region_year")
     runs = region.drop_duplicates("run_id")
-    dup = runs.duplicated(["scenario", "replicate", *kept[0].parameter_columns])
+    member = [PARAMETER_SET] if PARAMETER_SET in runs.columns else []
+    dup = runs.duplicated(["scenario", "replicate", *member, *kept[0].parameter_columns])
     if dup.any():
         row = runs[dup].iloc[0]
         raise InputError(f"two runs of scenario '{row['scenario']}' have replicate "
@@ -343,6 +357,6 @@ def _filtered(rs: ResultsSet, column: str, values: set) -> ResultsSet:
 
 
 def run_columns(table: pd.DataFrame) -> list[str]:
-    """Columns that identify a run in a table: ids plus any swept parameters."""
-    ids = [c for c in ID_COLUMNS if c in table.columns]
+    """Columns that identify a run in a table: ids, parameter set and swept parameters."""
+    ids = [c for c in (*ID_COLUMNS, PARAMETER_SET) if c in table.columns]
     return ids + [c for c in table.columns if c not in CONTRACT_COLUMNS]

@@ -5,8 +5,8 @@ Layout of ``results/NAME/``::
     manifest.json                  batch spec, scenario files and hashes, versions,
                                    git commit, root seed, created/finished times
     runs.parquet                   one row per planned run: run_id, scenario,
-                                   replicate, seed, status, error, seconds, started,
-                                   and one column per swept parameter
+                                   replicate, seed, parameter_set, status, error,
+                                   seconds, started, and one column per swept parameter
     county_year/part-<run_id>.parquet
     region_year/part-<run_id>.parquet
     levers_year/part-<run_id>.parquet
@@ -23,10 +23,9 @@ is rebuilt from the parts.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,8 +34,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from sim.base.errors import InputError
-from sim.model.schema import ROW_KEYS
-from sim.outputs.files import write_parquet_atomic
+from sim.model.schema import PARAMETER_SET, ROW_KEYS
+from sim.outputs.bands import ensemble_split
 from sim.outputs.parts import (  # noqa: F401 (the store's part functions live there)
     damaged_parts,
     done_runs,
@@ -46,11 +45,17 @@ from sim.outputs.parts import (  # noqa: F401 (the store's part functions live t
     remove_temporaries,
 )
 from sim.outputs.results import MANIFEST
+from sim.outputs.runs import (  # noqa: F401 (the runs table lives there)
+    RUNS,
+    RUNS_COLUMNS,
+    STATUS_DTYPE,
+    STATUSES,
+    PlannedRun,
+    RunsTable,
+    read_runs,
+    reconcile,
+)
 
-RUNS = "runs.parquet"
-#: Columns of ``runs.parquet`` before the swept parameters.
-STATUSES = ("done", "failed", "missing")
-STATUS_DTYPE = pd.CategoricalDtype(STATUSES)
 #: Parts read at a time: Arrow keeps a part's metadata while its dataset lives.
 READ_GROUP = 500
 
@@ -86,176 +91,6 @@ def read_manifest(out: Path) -> dict[str, Any]:
 #: Keys every batch manifest has (format 1).
 MANIFEST_KEYS = ("spec", "tables", "scenarios", "root_seed", "runs_planned", "created",
                  "finished", "sessions", "fingerprint")
-
-
-_STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
-_NAT = np.iinfo(np.int64).min  # NaT as int64
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-class PlannedRun(Protocol):
-    """What the runs table reads of a planned run (a batch's ``RunSpec``)."""
-
-    run_id: str
-    scenario_name: str
-    replicate: int
-    seed: int
-
-    @property
-    def design_values(self) -> Mapping[str, float]:
-        """The run's values of the design columns."""
-        ...
-
-
-class RunsTable:
-    """The runs table of a batch being run: one row per planned run, kept up to date.
-
-    The columns that identify a run (ids, seed, design columns) are built once; the
-    status columns (``status``, ``error``, ``seconds``, ``started``) are arrays that
-    :meth:`update` changes run by run. Rewriting ``runs.parquet`` every few seconds
-    then costs the encoding of the table, not a rebuild of every row in Python.
-
-    Args:
-        plan: the planned runs.
-        sweep: the design columns: swept parameters or design factors (one column
-            each).
-    """
-
-    def __init__(self, plan: Sequence[PlannedRun], sweep: Sequence[str]) -> None:
-        self.row = {r.run_id: i for i, r in enumerate(plan)}
-        self.fixed: dict[str, Any] = {
-            "run_id": pd.Series([r.run_id for r in plan], dtype="str"),
-            "scenario": pd.Series([r.scenario_name for r in plan], dtype="str"),
-            "replicate": np.array([r.replicate for r in plan], dtype=np.int64),
-            "seed": np.array([r.seed for r in plan], dtype=np.int64),
-        }
-        self.design = {p: np.array([r.design_values[p] for r in plan], dtype=np.float64)
-                       for p in sweep}
-        n = len(plan)
-        self.status = np.full(n, _STATUS_CODE["missing"], dtype=np.int8)
-        self.error = np.full(n, None, dtype=object)
-        self.seconds = np.full(n, np.nan)
-        self.started = np.full(n, _NAT, dtype=np.int64)  # microseconds since 1970, UTC
-
-    def update(self, records: Mapping[str, Mapping[str, Any]]) -> None:
-        """Set the status of some runs.
-
-        Args:
-            records: run id → ``status``, ``error``, ``seconds`` and ``started`` (ISO
-                time or None); ids not planned are ignored.
-        """
-        for rid, rec in records.items():
-            i = self.row.get(rid)
-            if i is None:
-                continue
-            self.status[i] = _STATUS_CODE[rec["status"]]
-            self.error[i] = None if rec["error"] is None else str(rec["error"])
-            self.seconds[i] = rec["seconds"]
-            started = rec["started"]
-            self.started[i] = _NAT if started is None else (
-                (datetime.fromisoformat(started) - _EPOCH) // _MICROSECOND)
-
-    def resume(self, previous: pd.DataFrame | None, done: Collection[str]) -> None:
-        """Take the statuses of an earlier session, made to agree with the parts on disk.
-
-        Args:
-            previous: the batch's ``runs.parquet`` as written so far (None if it was
-                never written).
-            done: run ids with all their parts (:func:`done_runs`).
-        """
-        if previous is not None:
-            self._take(previous)
-        self._take(reconcile(self.frame(), done))
-
-    def _take(self, runs: pd.DataFrame) -> None:
-        rows = pd.Index(self.fixed["run_id"]).get_indexer(runs["run_id"])
-        known = rows >= 0
-        rows = rows[known]
-        status = pd.Categorical(runs["status"].astype("str"), categories=STATUSES)
-        self.status[rows] = status.codes[known]
-        error = runs["error"]
-        self.error[rows] = error.astype(object).where(error.notna(), None).to_numpy()[known]
-        self.seconds[rows] = runs["seconds"].to_numpy(dtype=np.float64)[known]
-        self.started[rows] = pd.DatetimeIndex(runs["started"]).as_unit("us").asi8[known]
-
-    def done_seconds(self) -> np.ndarray:
-        """Seconds of the done runs whose time is known."""
-        seconds = self.seconds[self.status == _STATUS_CODE["done"]]
-        return seconds[np.isfinite(seconds)]
-
-    def columns(self) -> dict[str, Any]:
-        """The table as columns, in the order and with the types of ``runs.parquet``."""
-        started = self.started.view("M8[us]")
-        if (self.started == _NAT).all():
-            started = started.astype("M8[s]")  # as pandas parses a column of no times
-        return {
-            **self.fixed,
-            "status": pd.Categorical.from_codes(self.status, dtype=STATUS_DTYPE),
-            "error": pd.Series(self.error, dtype="str"),
-            "seconds": self.seconds,
-            "started": pd.Series(started).dt.tz_localize("UTC"),
-            **self.design,
-        }
-
-    def frame(self) -> pd.DataFrame:
-        """The table as a DataFrame (as :attr:`Batch.runs` reads it back)."""
-        return pd.DataFrame(self.columns(), copy=True)
-
-    def write(self, out: Path) -> None:
-        """Write ``runs.parquet`` atomically."""
-        write_parquet_atomic(self.columns(), out / RUNS)
-
-
-def read_runs(out: Path) -> pd.DataFrame | None:
-    """``runs.parquet`` as written, before :func:`reconcile`.
-
-    None if it does not exist or cannot be read (cut short, or not a runs table):
-    the parts then tell which runs are done.
-    """
-    path = out / RUNS
-    if not path.is_file():
-        return None
-    try:
-        runs = pd.read_parquet(path)
-    except (OSError, ValueError, pa.ArrowException):
-        return None
-    return runs if set(RUNS_COLUMNS) <= set(runs.columns) else None
-
-
-#: Columns a readable ``runs.parquet`` has (besides the design columns).
-RUNS_COLUMNS = ("run_id", "scenario", "replicate", "seed", "status", "error", "seconds",
-                "started")
-
-
-def reconcile(runs: pd.DataFrame, done: Collection[str]) -> pd.DataFrame:
-    """The runs table made to agree with the parts on disk, which decide what is done.
-
-    A run with all its parts is done, even if the runs table had no time to say so
-    (a batch killed between writing a run's parts and rewriting ``runs.parquet``,
-    or a failed run that a resumed session finished); a run recorded as done whose
-    parts are gone is missing again. The error, seconds and start time of a row
-    whose status changes are cleared: they were those of another attempt.
-
-    Args:
-        runs: a runs table (``runs.parquet``).
-        done: run ids with all their parts (:func:`done_runs`).
-
-    Returns:
-        A corrected copy.
-    """
-    runs = runs.copy()
-    on_disk = runs["run_id"].isin(done).to_numpy()
-    recorded = runs["status"].astype("str").to_numpy()
-    stale = on_disk != (recorded == "done")
-    status = np.where(on_disk, "done", np.where(recorded == "done", "missing", recorded))
-    runs["status"] = pd.Categorical(status, categories=STATUSES)
-    if stale.any():
-        cleared = {"error": None, "seconds": np.nan, "started": pd.NaT}
-        for name, value in cleared.items():
-            if name in runs.columns:
-                runs.loc[stale, name] = value
-    return runs
 
 
 class Batch:
@@ -307,14 +142,20 @@ class Batch:
         table = self.tables[0]
         files = [str(part_path(self.path, table, rid)) for rid in sorted(done)]
         if files:
-            ids = (ds.dataset(files, format="parquet").to_table(columns=keys).to_pandas()
+            data = ds.dataset(files, format="parquet")
+            if PARAMETER_SET in data.schema.names:
+                keys.insert(4, PARAMETER_SET)
+            ids = (data.to_table(columns=keys).to_pandas()
                    .drop_duplicates("run_id").reset_index(drop=True))
         else:
             ids = pd.DataFrame({k: pd.Series(dtype="float64") for k in keys})
         for name in ("run_id", "scenario"):
             ids[name] = ids[name].astype("str")
+        members = (ids[PARAMETER_SET].to_numpy(dtype=np.int64) if PARAMETER_SET in ids
+                   else np.zeros(len(ids), dtype=np.int64))
         return pd.DataFrame({
             **{k: ids[k] for k in ("run_id", "scenario", "replicate", "seed")},
+            PARAMETER_SET: members,
             "status": pd.Categorical(["done"] * len(ids), categories=STATUSES),
             "error": pd.Series([None] * len(ids), dtype="str"),
             "seconds": np.full(len(ids), np.nan),
@@ -411,8 +252,8 @@ class Batch:
             if isinstance(df[name].dtype, pd.CategoricalDtype):
                 labels = df[name].cat.remove_unused_categories()
                 df[name] = labels.cat.reorder_categories(sorted(labels.cat.categories))
-        order = [c for c in ("scenario", *self.sweep, "replicate", *ROW_KEYS.get(table, ()))
-                 if c in df.columns]
+        order = [c for c in ("scenario", *self.sweep, PARAMETER_SET, "replicate",
+                             *ROW_KEYS.get(table, ())) if c in df.columns]
         return df.sort_values(order, kind="stable").reset_index(drop=True) if order else df
 
     @property
@@ -437,7 +278,7 @@ class Batch:
 
     def summary(self, table: str = "region_year", columns: Sequence[str] | None = None,
                 *, low: float = 0.05, high: float = 0.95) -> pd.DataFrame:
-        """Mean and quantile band over replicates, per scenario, parameter point and row.
+        """Mean and quantile band over all runs, per scenario, parameter point and row.
 
         Reads one scenario at a time, and only the columns summarised.
 
@@ -449,9 +290,13 @@ class Batch:
 
         Returns:
             A long table: ``scenario``, the swept parameters, the table's row keys
-            (``year``; ``code`` for county_year), ``variable``, ``n`` (replicates),
-            ``mean``, and the band as ``q5`` and ``q95`` (named after ``low`` and
-            ``high``).
+            (``year``; ``code`` for county_year), ``variable``, ``n`` (runs), ``mean``,
+            and the band as ``q5`` and ``q95`` (named after ``low`` and ``high``). The
+            band is over every run: the replicates and, in a batch with an ensemble,
+            the parameter sets. Such a batch adds the split of the band
+            (:mod:`sim.outputs.bands`): ``parameter_sets``, the parameter band
+            ``q5_parameter`` and ``q95_parameter`` (of the parameter sets' means),
+            ``var_parameter``, ``var_stochastic`` and ``parameter_share``.
         """
         if not 0 <= low < high <= 1:
             raise InputError(f"summary: need 0 ≤ low < high ≤ 1, got low={low}, "
@@ -461,20 +306,30 @@ class Batch:
         lo_name, hi_name = _quantile_name(low), _quantile_name(high)
         runs = self.runs
         done = runs[runs["status"] == "done"]
+        ensemble = done[PARAMETER_SET].nunique() > 1
+        member = [PARAMETER_SET] if ensemble else []
         parts = []
         for _, ids in done.groupby("scenario", sort=False, observed=True)["run_id"]:
             if columns is None:
                 columns = [f.name for f in self.dataset(table, ids[:1]).schema
                            if pa.types.is_floating(f.type) and f.name not in keys]
-            df = self.read(table, columns=[*keys, *columns], run_ids=ids)
+            df = self.read(table, columns=[*keys, *member, *columns], run_ids=ids)
             if df.empty:
                 continue
-            long = df.melt(id_vars=keys, value_vars=list(columns), var_name="variable")
+            long = df.melt(id_vars=[*keys, *member], value_vars=list(columns),
+                           var_name="variable")
             grouped = long.groupby([*keys, "variable"], sort=True)["value"]
-            parts.append(pd.DataFrame({
+            part = pd.DataFrame({
                 "n": grouped.count(), "mean": grouped.mean(),
                 lo_name: grouped.quantile(low), hi_name: grouped.quantile(high),
-            }).reset_index())
+            })
+            if ensemble:
+                split = ensemble_split(long, "value", [*keys, "variable"], low=low,
+                                       high=high).rename(columns={
+                    "parameter_low": f"{lo_name}_parameter",
+                    "parameter_high": f"{hi_name}_parameter"})
+                part = part.join(split)
+            parts.append(part.reset_index())
         if not parts:
             return pd.DataFrame(columns=[*keys, "variable", "n", "mean", lo_name, hi_name])
         return pd.concat(parts, ignore_index=True)

@@ -23,6 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("batch", type=Path, help="batch TOML file (e.g. scenarios/batches/demo.toml)")
     p.add_argument("--out", type=Path, default=None,
                    help="results folder (default: results/<batch name>)")
+    p.add_argument("--ensemble", type=whole_number("--ensemble", 1), default=None,
+                   metavar="N", help="parameter sets: N members of the calibrated ensemble, "
+                                     "each with every replicate (default: the batch file's "
+                                     "ensemble, else 1, the calibrated point estimate)")
     add_executor_arguments(p)
     p.add_argument("--resume", action="store_true",
                    help="finish the batch in --out: run only missing and failed runs")
@@ -91,14 +95,21 @@ def handle(args: argparse.Namespace) -> int:
     """Plan, run, and print a summary line."""
     from sim.studies.batch import BatchAborted, load_batch_spec, run_batch
     from sim.studies.batch.execute import BatchTerminated
+    from sim.studies.batch.spec import batch_spec_from_data, read_toml
 
-    spec = load_batch_spec(args.batch)
+    if args.ensemble is None:
+        spec = load_batch_spec(args.batch)
+    else:  # --ensemble stands in for the file's field, before its ensemble is read
+        data = {**read_toml(args.batch, "batch file"), "ensemble": args.ensemble}
+        spec = batch_spec_from_data(data, source=str(args.batch), base=args.batch.parent)
     out = args.out or Path("results") / spec.name
     executor, workers = executor_of(args)
     def header(planned: int, to_run: int, executor_label: str) -> None:
         if args.quiet:
             return
         sweep = "".join(f" × {len(v)} {k}" for k, v in spec.sweep.items())
+        if spec.ensemble > 1:
+            sweep += f" × {spec.ensemble} parameter sets"
         mode = "deterministic" if spec.deterministic else f"root seed {spec.seed}"
         print(f"{spec.name}: {planned} runs ({len(spec.scenarios)} scenario(s){sweep}; "
               f"{mode}); {to_run} to run on {executor_label} → {out}", flush=True)

@@ -1,7 +1,9 @@
 """Batch specifications and the runs they plan.
 
-A batch is scenarios × parameter points × replicates. The points are the
-full factorial of a sweep, or an explicit list (a sampling design, see
+A batch is scenarios × parameter points × parameter sets × replicates; the
+parameter sets are members of the calibrated ensemble (``ensemble = N``,
+:mod:`sim.model.ensemble`), one set, the calibrated point estimate, by default.
+The points are the full factorial of a sweep, or an explicit list (a sampling design, see
 :mod:`sim.studies.batch.points`), which may also vary the intensities of levers.
 :class:`BatchSpec` holds it, validated; :func:`load_batch_spec` reads it from a
 TOML batch file; :func:`plan_batch` lists every run as a
@@ -10,8 +12,8 @@ TOML batch file; :func:`plan_batch` lists every run as a
 Seeds come from ``numpy.random.SeedSequence(root_seed)`` by a stable key, never
 by the order runs are planned or submitted. With common random numbers (the
 default) the key is the replicate number alone, so replicate k has the same
-seed in every scenario and parameter point and differences between them are
-not differences between random streams. Without them the key is (replicate,
+seed in every scenario, parameter point and parameter set, and differences between
+them are not differences between random streams. Without them the key is (replicate,
 scenario name, parameter point).
 """
 
@@ -28,12 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from sim.base.errors import InputError
 from sim.base.tomlfile import read_toml
-from sim.model.parameters import Parameters
-from sim.model.runid import make_run_id
+from sim.model.ensemble import read_ensemble
 from sim.model.scenario import Scenario, load_scenario
 from sim.model.schema import RUN_TABLES
 from sim.studies.batch import points
@@ -47,55 +46,19 @@ from sim.studies.batch.fields import (
     full_factorial,
     sweep_values,
 )
+from sim.studies.batch.plan import PointPlanner, RunSpec, run_seed  # noqa: F401 (moved)
 
 #: Run tables a batch can write (``flows`` is switched on separately).
 TABLES = ("county_year", "region_year", "levers_year")  # flows: output.flows = true
 
 #: Fields of a batch file, as documented in docs/batches.md.
 BATCH_FIELDS = ("name", "description", "scenarios", "seed", "replicates", "deterministic",
-                "common_random_numbers", "sweep", "output")
+                "common_random_numbers", "ensemble", "ensemble_file", "sweep", "output")
+#: Parameter sets a batch may draw at most.
+MAX_ENSEMBLE = 10_000
 OUTPUT_FIELDS = ("tables", "flows", "columns")
 #: Columns of each run table (for ``output.columns``).
 TABLE_COLUMNS = {name: RUN_TABLES[name].names for name in TABLES}
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """One planned run of a batch: everything a worker needs, and nothing else.
-
-    Attributes:
-        run_id: stable id (the same as the ``run_id`` column of the run's tables).
-        scenario: the scenario to simulate.
-        scenario_name: ``scenario.name``, for listing and filtering.
-        replicate: replicate number k (0-based).
-        seed: the run's seed, derived from the batch's root seed.
-        parameters: the parameter values of this run's point (overrides on top of
-            the scenario's own parameters; empty without a sweep or design).
-        deterministic: expected flows instead of random draws.
-        record_flows: also write yearly origin–destination flows.
-        point: the values of the batch's design columns for this run: the swept
-            parameters, or every factor of an explicit design point (lever
-            intensities included, already applied to ``scenario``; NaN for a
-            lever factor the scenario does not have). Defaults to ``parameters``.
-        keep: table → the only columns to write (besides ids, keys and design
-            columns); tables not listed are written whole.
-    """
-
-    run_id: str
-    scenario: Scenario
-    scenario_name: str
-    replicate: int
-    seed: int
-    parameters: dict[str, float]
-    deterministic: bool
-    record_flows: bool
-    point: dict[str, float] = field(default_factory=dict)
-    keep: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @property
-    def design_values(self) -> dict[str, float]:
-        """The values of the design columns written into every table of this run."""
-        return self.point or self.parameters
 
 
 @dataclass(frozen=True)
@@ -111,9 +74,17 @@ class BatchSpec:
         replicates: replicates per scenario and parameter point. Default: each
             scenario's own ``replicates``, or 1 for deterministic batches.
         deterministic: use expected flows instead of random draws.
-        common_random_numbers: replicate k gets the same seed in every scenario and
-            parameter point (default); if False the seed also depends on the scenario
-            name and the parameter point.
+        common_random_numbers: replicate k gets the same seed in every scenario,
+            parameter point and parameter set (default); if False the seed also
+            depends on the scenario name, the parameter point and the parameter set.
+        ensemble: parameter sets per scenario and point: 1 (default) runs the
+            calibrated point estimate; N > 1 runs N members of the calibrated
+            ensemble, evenly spaced through its file (:mod:`sim.model.ensemble`), each
+            with every replicate. A member's values stand in for the calibrated
+            parameters' defaults; a scenario's own ``[parameters]`` and the sweep or
+            design still win.
+        ensemble_file: the ensemble file (default: the packaged
+            ``sim/data/calibrated_ensemble.csv``); read only when ``ensemble > 1``.
         sweep: parameter name → list of values or ``"lo:hi:n"``; the batch runs the
             full factorial of all swept parameters.
         design: explicit points instead of a sweep: a list of mappings of factor →
@@ -146,6 +117,13 @@ class BatchSpec:
     columns: Mapping[str, Sequence[str]] = field(default_factory=dict)
     flows: bool = False
     source: str | None = None
+    ensemble: int = 1
+    ensemble_file: str | Path | None = None
+    #: The members' values, one mapping per parameter set (``({},)`` for ensemble = 1).
+    parameter_sets: tuple[dict[str, float], ...] = field(init=False, default=({},),
+                                                         repr=False)
+    #: What the manifest records of the ensemble (file, sha256, provenance, members).
+    ensemble_record: dict[str, Any] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         where = self.source or "<batch>"
@@ -169,6 +147,7 @@ class BatchSpec:
         object.__setattr__(self, "seed", self._root_seed(where))
         if self.replicates is not None:
             check_whole(self.replicates, "replicates", 1, 100_000, where)
+        self._set_ensemble(where)
         tables = tuple(as_sequence(self.tables, "output.tables", where))
         for t in tables:
             if t not in TABLES:
@@ -194,10 +173,35 @@ class BatchSpec:
                              f"({MAX_RUNS:,}); split it into several batches", source=where)
 
     def runs_planned(self) -> int:
-        """Scenarios × points × replicates, counted, not listed (≥ :func:`plan_batch`'s)."""
+        """Scenarios × points × parameter sets × replicates, counted, not listed.
+
+        At least :func:`plan_batch`'s number of runs.
+        """
         points = (len(self.design) if self.design is not None
                   else math.prod(len(v) for v in self.sweep.values()))
-        return points * sum(self.replicates_of(s) for s in self.scenarios)
+        return points * self.ensemble * sum(self.replicates_of(s) for s in self.scenarios)
+
+    def _set_ensemble(self, where: str) -> None:
+        check_whole(self.ensemble, "ensemble", 1, MAX_ENSEMBLE, where)
+        if self.ensemble_file is not None and not isinstance(self.ensemble_file, str | Path):
+            raise InputError(f"ensemble_file: expected a file name, got "
+                             f"{self.ensemble_file!r}", source=where)
+        if self.ensemble == 1:
+            object.__setattr__(self, "parameter_sets", ({},))
+            object.__setattr__(self, "ensemble_record", {
+                "size": 1, "point_estimate": "sim/data/calibrated_parameters.toml"})
+            return
+        ensemble = read_ensemble(self.ensemble_file, field="ensemble", source=where)
+        rows = ensemble.choose(self.ensemble, "ensemble", where)
+        sets = tuple(dict(ensemble.members[i]) for i in rows)
+        object.__setattr__(self, "parameter_sets", sets)
+        object.__setattr__(self, "ensemble_record", {
+            "size": self.ensemble, "file": str(ensemble.path), "sha256": ensemble.sha256,
+            "members_in_file": ensemble.size, "digest": ensemble.digest(rows),
+            "provenance": list(ensemble.provenance),
+            "parameter_sets": [{"parameter_set": k, "member": ensemble.labels[i],
+                                "row": i, "values": sets[k]}
+                               for k, i in enumerate(rows)]})
 
     def _checked_columns(self, where: str) -> dict[str, tuple[str, ...]]:
         if not isinstance(self.columns, Mapping):
@@ -282,6 +286,8 @@ class BatchSpec:
             "replicates": self.replicates,
             "deterministic": self.deterministic,
             "common_random_numbers": self.common_random_numbers,
+            **({"ensemble": self.ensemble,
+                "ensemble_file": self.ensemble_record["file"]} if self.ensemble > 1 else {}),
             "sweep": {k: list(v) for k, v in self.sweep.items()},
             **({"design": {"factors": self.design_columns, "points": len(self.design),
                            "digest": self.design_digest()}} if self.design else {}),
@@ -309,6 +315,9 @@ class BatchSpec:
             "replicates": {s.name: self.replicates_of(s) for s in self.scenarios},
             "deterministic": self.deterministic,
             "common_random_numbers": self.common_random_numbers,
+            # Only with an ensemble, so the batches made before it keep their fingerprint.
+            **({"ensemble": {"size": self.ensemble, "members": self.ensemble_record["digest"]}}
+               if self.ensemble > 1 else {}),
             "sweep": {k: list(v) for k, v in self.sweep.items()},
             **({"design": self.design_digest()} if self.design else {}),
             "output": list(self.output_tables),
@@ -366,13 +375,17 @@ def batch_spec_from_data(data: Mapping[str, Any], *, source: str | None = None,
                              f"{file})", source=where)
         scenarios.append(load_scenario(file))
     name = data.get("name", Path(source).stem if source else "batch")
+    ensemble_file = data.get("ensemble_file")
+    if isinstance(ensemble_file, str):  # relative to the batch file, as scenarios are
+        ensemble_file = Path(os.path.normpath(Path(base) / ensemble_file))
     return BatchSpec(
         scenarios=tuple(scenarios), name=name, description=data.get("description", ""),
         seed=data.get("seed"), replicates=data.get("replicates"),
         deterministic=data.get("deterministic", False),
         common_random_numbers=data.get("common_random_numbers", True),
         sweep=data.get("sweep", {}), tables=output.get("tables", TABLES),
-        columns=output.get("columns", {}), flows=output.get("flows", False), source=source)
+        columns=output.get("columns", {}), flows=output.get("flows", False), source=source,
+        ensemble=data.get("ensemble", 1), ensemble_file=ensemble_file)
 
 
 #: What :func:`plan_batch` and :func:`sim.run_batch` accept as a batch.
@@ -405,9 +418,9 @@ def plan_batch(spec: SpecLike, **fields: Any) -> list[RunSpec]:
 
     Order: scenarios as listed, then parameter points (the sweep's full factorial,
     last swept parameter fastest, or the design's points in order), then
-    replicates. Seeds and run ids do not depend on this order. A run identical to
-    one already listed (same run id: a scenario without the lever of the only
-    factor that differs) is listed once.
+    parameter sets, then replicates. Seeds and run ids do not depend on this
+    order. A run identical to one already listed (same run id: a scenario without
+    the lever of the only factor that differs) is listed once.
 
     Args:
         spec: a :class:`BatchSpec`, the path of a batch file, batch-file data, or a
@@ -422,78 +435,8 @@ def plan_batch(spec: SpecLike, **fields: Any) -> list[RunSpec]:
     for scenario in spec.scenarios:
         planner = PointPlanner(spec, scenario)
         for point in spec.points():
-            for k in range(spec.replicates_of(scenario)):
-                run = planner.run(point, k)
-                runs.setdefault(run.run_id, run)
+            for member in range(spec.ensemble):
+                for k in range(spec.replicates_of(scenario)):
+                    run = planner.run(point, k, member)
+                    runs.setdefault(run.run_id, run)
     return list(runs.values())
-
-
-class PointPlanner:
-    """Plans the runs of one scenario of a batch at any point and replicate.
-
-    Args:
-        spec: the batch.
-        scenario: one of its scenarios.
-    """
-
-    def __init__(self, spec: BatchSpec, scenario: Scenario) -> None:
-        self.spec = spec
-        self.scenario = scenario
-        self.base = scenario.model_parameters()
-        self.design_columns = spec.design_columns
-        self._variants: dict[tuple[tuple[str, float], ...], Scenario] = {}
-        self._parameters: dict[tuple[tuple[str, float], ...], Parameters] = {}
-
-    def run(self, point: Mapping[str, float], replicate: int) -> RunSpec:
-        """The run of this scenario at ``point``, replicate ``replicate``."""
-        spec, scenario = self.spec, self.scenario
-        params, levers = points.split_point(point)
-        used = {n: v for n, v in levers.items() if points.applies(n, scenario)}
-        if used:
-            key = tuple(sorted(used.items()))
-            if key not in self._variants:
-                self._variants[key] = points.apply_levers(scenario, used)
-            scenario = self._variants[key]
-        effective = {**params, **used}
-        seed = run_seed(spec.seed, replicate, scenario_name=scenario.name, point=effective,
-                        common=spec.common_random_numbers)
-        # The full parameter set (validated) changes with the point, not the replicate.
-        key = tuple(sorted(params.items()))
-        full = self._parameters.get(key)
-        if full is None:
-            full = self._parameters[key] = self.base.replace(**params)
-        return RunSpec(
-            run_id=make_run_id(scenario, seed=seed, replicate=replicate,
-                               deterministic=spec.deterministic, parameters=full),
-            scenario=scenario, scenario_name=scenario.name, replicate=replicate, seed=seed,
-            parameters=params, deterministic=spec.deterministic, record_flows=spec.flows,
-            point={n: float(effective.get(n, math.nan)) for n in self.design_columns},
-            keep=dict(spec.columns))
-
-
-def run_seed(root_seed: int, replicate: int, *, scenario_name: str = "",
-             point: Mapping[str, float] | None = None, common: bool = True) -> int:
-    """The seed of one run: a child of ``SeedSequence(root_seed)`` by a stable key.
-
-    Args:
-        root_seed: the batch's root seed.
-        replicate: replicate number k.
-        scenario_name: the scenario's name (used only if ``common`` is False).
-        point: the parameter point (used only if ``common`` is False).
-        common: common random numbers: the key is ``(k,)``, the same in every scenario
-            and parameter point. Otherwise the key also holds 32-bit hashes of the
-            scenario name and of the parameter point.
-
-    Returns:
-        A seed in [0, 2**63).
-    """
-    key: tuple[int, ...] = (int(replicate),)
-    if not common:
-        point_text = json.dumps(dict(point or {}), sort_keys=True)
-        key += (_hash32(scenario_name), _hash32(point_text))
-    seq = np.random.SeedSequence(int(root_seed), spawn_key=key)
-    return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-
-
-def _hash32(text: str) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")

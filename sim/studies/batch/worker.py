@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from sim.model.schema import ID_COLUMNS, ROW_KEYS
+from sim.model.runid import make_run_id
+from sim.model.schema import ID_COLUMNS, PARAMETER_SET, ROW_KEYS
 from sim.outputs.files import WriteError, write_parquet_atomic
 from sim.outputs.store import part_path, remove_parts
 from sim.studies.batch.spec import RunSpec
@@ -52,8 +54,12 @@ def execute_run(spec: RunSpec, out: Path, tables: Sequence[str]) -> dict[str, An
         model = simulate(spec.scenario, seed=spec.seed, deterministic=spec.deterministic,
                          replicate=spec.replicate, parameters=spec.parameters or None,
                          record_flows=spec.record_flows)
-        if model.run_id != spec.run_id:
-            raise RuntimeError(f"run id {model.run_id} differs from the planned {spec.run_id}")
+        expected = model.run_id if spec.parameter_set is None else make_run_id(
+            model.sim_scenario, seed=model.seed, replicate=model.replicate,
+            deterministic=model.deterministic, parameters=model.params,
+            parameter_set=spec.parameter_set)
+        if expected != spec.run_id:
+            raise RuntimeError(f"run id {expected} differs from the planned {spec.run_id}")
         for table in tables:
             # Parts are written from the tables' columns: building DataFrames only
             # to encode them again cost as much as the encoding.
@@ -63,6 +69,10 @@ def execute_run(spec: RunSpec, out: Path, tables: Sequence[str]) -> dict[str, An
                 wanted = {*ID_COLUMNS, *ROW_KEYS[table], *spec.keep[table]}
                 columns = {c: v for c, v in columns.items() if c in wanted}
             rows = len(next(iter(columns.values())))
+            if spec.parameter_set is not None:  # the run id of a member hashes its number
+                columns["run_id"] = pd.Categorical.from_codes(
+                    np.zeros(rows, dtype=np.int8), categories=[spec.run_id])
+                columns[PARAMETER_SET] = np.full(rows, spec.parameter_set, dtype=np.int64)
             for name, value in spec.design_values.items():
                 columns[name] = np.full(rows, float(value))
             write_parquet_atomic(columns, part_path(out, table, spec.run_id))
