@@ -98,7 +98,8 @@ def resume_and_check(spec, out: Path, tables, planned: int, at_least: int) -> si
 def test_serial_batch_writes_the_store(serial, spec):
     plan = sim.plan_batch(spec)
     runs = serial.runs
-    assert list(runs.columns) == ["run_id", "scenario", "replicate", "seed", "status", "error",
+    assert list(runs.columns) == ["run_id", "scenario", "replicate", "seed", "parameter_set",
+                                  "status", "error",
                                   "seconds", "started", "migration_rate"]
     assert list(runs["run_id"]) == [r.run_id for r in plan]
     assert (runs["status"] == "done").all() and runs["error"].isna().all()

@@ -91,6 +91,7 @@ def test_reader_reads_members_provenance_and_chooses_evenly(files):
     assert ens.provenance[0].startswith("Test fixture")
     assert member_indices(4, 6) == [0, 2, 3, 5]
     assert member_indices(6, 6) == list(range(6))
+    assert member_indices(3, 6) == [0, 2, 5]  # numpy's rounding, half to even
     assert member_indices(40, 40) == list(range(40))
     assert len(set(member_indices(7, 9))) == 7
     members = ensemble_members(files["ensemble"])

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from sim.base.errors import InputError
 from sim.base.sources import data_file
@@ -80,14 +81,14 @@ class Ensemble:
 def member_indices(n: int, size: int) -> list[int]:
     """``n`` rows of ``size``, evenly spaced from the first to the last, both included.
 
-    ``n = 1`` gives the first row (batches use the point estimate instead, see
-    :func:`ensemble_parameters`). Distinct rows whenever ``n ≤ size``.
+    ``np.linspace(0, size − 1, n).round()``, as the calibration draws members from its
+    chain. ``n = 1`` gives the first row (batches use the point estimate instead, see
+    :func:`ensemble_parameters`). Distinct rows whenever ``n ≤ size`` (the spacing is
+    at least 1).
     """
     if n < 1 or n > size:
         raise ValueError(f"cannot choose {n} of {size} members")
-    if n == 1:
-        return [0]
-    return [math.floor(i * (size - 1) / (n - 1) + 0.5) for i in range(n)]
+    return [int(i) for i in np.linspace(0, size - 1, n).round()]
 
 
 def ensemble_path(path: str | Path | None = None) -> Path:
