@@ -170,10 +170,11 @@ def readme(record: dict[str, Any], calibration: dict[str, Any] | None, figures: 
         "## Reproduce",
         "",
         "```",
-        "OPENBLAS_NUM_THREADS=1 countysim calibrate --out docs/validation/calibration"
-        "   # ≈ 25 min on 2 cores",
-        "cp docs/validation/calibration/calibrated_parameters.toml sim/data/",
-        "countysim validate --out docs/validation   # ≈ 10 s",
+        "countysim calibrate --out docs/validation/calibration"
+        "   # ≈ 35 min on 2 cores; --resume continues an interrupted run",
+        "cp docs/validation/calibration/{calibrated_parameters.toml,calibrated_ensemble.csv}"
+        " sim/data/",
+        "countysim validate --out docs/validation   # ≈ 4 min (--lopo-evals 0: ≈ 40 s)",
         "```",
         "",
         "Interpretation, known defects and what was tried: [NOTES.md](NOTES.md) "
