@@ -56,7 +56,7 @@ class LandLayout(Lever):
         low=11.12, high=11.12,
         measure=("Chongqing's economic output after its land-quota (地票) trading "
                  "programme: 11.12 % above its synthetic control (Liu, Zhang, Wang &"
-                 " Guo 2022, synthetic control on provinces); a whole-municipality, "
+                 " Guo 2022, synthetic control method); a whole-municipality, "
                  "many-year effect, larger in scope than the lever's quota for its "
                  "targets"),
         citations=(

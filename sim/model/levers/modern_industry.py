@@ -30,10 +30,10 @@ class ModernIndustry(Lever):
         measure=("GDP level of a prefecture-level city after a state-level special "
                  "economic zone opens: about +20 %, mainly through capital "
                  "accumulation (Alder, Shao & Zilibotti 2016, 1988–2010 panel); "
-                 "zones also raise capital, employment, output and TFP of the zoned "
-                 "areas (Lu, Wang & Zhu 2019; Wang 2013). A national zone over many "
-                 "years is a larger treatment than five years of the lever's TFP "
-                 "boost"),
+                 "zones also raise capital, employment, output and productivity of the "
+                 "zoned areas (Lu, Wang & Zhu 2019) and foreign investment (Wang "
+                 "2013). A national zone over many years is a larger treatment than "
+                 "five years of the lever's TFP boost"),
         citations=(
             ("Alder, S., Shao, L. & Zilibotti, F. (2016). Economic reforms and "
              "industrial policy in a panel of Chinese cities. Journal of Economic "
