@@ -57,13 +57,19 @@ def test_the_page_renders_the_committed_table():
         assert f"| `{name}` |" in page[start:end]
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason=BELOW_THRESHOLD[n], strict=False))
-    if n in BELOW_THRESHOLD else n for n in SINGLE_LEVER_SCENARIOS])
+@pytest.mark.parametrize("name", SINGLE_LEVER_SCENARIOS)
 def test_each_single_lever_scenario_moves_its_primary_outcome(table, name):
     row = table.set_index("scenario").loc[name]
-    assert abs(row.effect_pct) >= MIN_EFFECT_PCT, (
-        f"{name}: {row.primary_outcome} of the targets {row.effect_pct:+.3f} % in 2025")
+    if name not in BELOW_THRESHOLD:
+        assert abs(row.effect_pct) >= MIN_EFFECT_PCT, (
+            f"{name}: {row.primary_outcome} of the targets {row.effect_pct:+.3f} % in 2025")
+        return
+    # Measured below the mark: the direction holds, the size is what the calibration
+    # makes it, and the lever's identification says so (docs/levers.md, countysim check).
+    assert 0.0 < row.effect_pct < MIN_EFFECT_PCT, (
+        f"{name} is now {row.effect_pct:+.3f} %: update BELOW_THRESHOLD")
+    lever_type = row.lever_type
+    assert "below the 0.2 % mark" in LEVER_TYPES[lever_type].identification
 
 
 def test_several_parameter_sets_give_a_median_inside_its_range():

@@ -152,7 +152,10 @@ class Connectivity(Lever):
                       "openings do not identify (docs/validation/market_access.md); "
                       "the calibration holds φ to the literature prior N(0.05, "
                       "0.025) of Grover, Lall & Timmis (2023) and θ to a judgement "
-                      "prior")
+                      "prior N(1.0, 0.5) that the census data overrule: θ ends at "
+                      "0.11/h, near its lower bound, so market access is nearly flat "
+                      "in travel time and 15 % faster links move it (and GDP) very "
+                      "little, below the 0.2 % mark in `connectivity.toml`")
 
     type: Literal["connectivity"]
     targets: TargetSpec | None = None
