@@ -242,6 +242,22 @@ def test_calibration_recovers_known_parameters_on_a_synthetic_twin():
     assert result.evaluation.mse["population"] < 1e-8
 
 
+@pytest.mark.parametrize(("truth", "end_year"), [
+    # the economy block (issue 15): its growth and GDP targets are 2019's, so to 2020
+    ({"tfp_growth": 0.03, "agri_tfp_growth": 0.05}, 2020),
+    ({"fertility_trend": -0.02, "roc_newcomer_rate": 0.002}, 2014),  # population accounts
+], ids=["economy", "population-accounts"])
+def test_synthetic_twin_recovers_the_new_parameters(truth, end_year):
+    base = Parameters()
+    targets = census_targets()
+    twin = targets.with_2020(run_validation(base.replace(**truth), end_year=end_year))
+    objective = calibration_objective(names=tuple(truth), targets=twin, base=base,
+                                      end_year=end_year)
+    result = calibrate(objective, starts=1, workers=1, max_evals=150)
+    for name, value in truth.items():
+        assert result.values[name] == pytest.approx(value, rel=0.05), result.values
+
+
 def test_profile_intervals_interpolate_the_threshold():
     import pandas as pd
 

@@ -212,3 +212,20 @@ def test_the_numbers_docs_economy_quotes_are_the_data_s():
     weights = economy.economy_data(TABLE, 2010).capital_weight
     p10, p50, p90 = np.percentile(weights, [10, 50, 90])
     assert f"(p10–p50–p90: {p10:.2f}, {p50:.2f}, {p90:.2f}" in text
+
+
+def test_calibrated_real_growth_2010_2019_is_within_a_point_of_the_observed():
+    """Issue 15: the region's simulated real growth 2010→2019 within 1 point a year."""
+    from sim.model.parameters import default_parameters
+    from sim.studies.calibration.observed import census_targets
+    from sim.studies.calibration.validation_run import run_validation
+
+    targets = census_targets()
+    g = targets.groups
+    ok = g["gdp_comparable"].to_numpy()
+    out = run_validation(default_parameters(), end_year=2020)
+    simulated = targets.aggregate(out.gdp_2019)[ok].sum() / g["gdp_2010"].to_numpy()[ok].sum()
+    observed = g["real_gdp_2019"].to_numpy()[ok].sum() / g["gdp_2010"].to_numpy()[ok].sum()
+    sim_rate, obs_rate = simulated ** (1 / 9) - 1, observed ** (1 / 9) - 1
+    assert 0.08 < obs_rate < 0.11  # the provinces' real indices: about 9.8 % a year
+    assert abs(sim_rate - obs_rate) < 0.01, (sim_rate, obs_rate)

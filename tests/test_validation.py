@@ -6,6 +6,7 @@ import json
 import math
 import tomllib
 
+import numpy as np
 import pytest
 from conftest import ROOT
 
@@ -39,14 +40,67 @@ def _compare(new, old, path="metrics"):
 @pytest.fixture(scope="module")
 def validation_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("validation")
-    assert main(["validate", "--out", str(out)]) == 0
+    # The leave-one-prefecture-out refits take minutes: the slow test below runs them.
+    assert main(["validate", "--out", str(out), "--lopo-evals", "0"]) == 0
     return out
 
 
 def test_validate_reproduces_the_committed_metrics(validation_run):
     committed = json.loads((COMMITTED / "metrics.json").read_text(encoding="utf-8"))
+    assert "lopo" in committed and "baseline_forecast" in committed
+    committed.pop("lopo")
     new = json.loads((validation_run / "metrics.json").read_text(encoding="utf-8"))
     _compare(new, committed)
+
+
+@pytest.mark.slow
+def test_validate_reproduces_the_committed_leave_one_prefecture_out(tmp_path):
+    assert main(["validate", "--out", str(tmp_path), "--no-figures", "--ensemble", "0"]) == 0
+    committed = json.loads((COMMITTED / "metrics.json").read_text(encoding="utf-8"))
+    new = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
+    _compare(new["lopo"], committed["lopo"], "metrics.lopo")
+
+
+def test_leave_one_prefecture_out_recovers_a_synthetic_twin_out_of_sample():
+    """On data the model made, the left-out prefecture is predicted exactly; gravity is not."""
+    from sim.studies.calibration import lopo
+    from sim.studies.calibration.observed import census_targets
+    from sim.studies.calibration.validation_run import run_validation
+
+    params = default_parameters()
+    targets = census_targets()
+    twin = targets.with_2020(run_validation(params, end_year=2020))
+    folds = lopo.leave_one_prefecture_out(twin, params, "sichuan_chongqing", max_evals=2,
+                                          workers=1, blocks=["5113", "5002"],
+                                          log=lambda _: None)
+    assert list(folds["name"]) == ["Nanchong", "Chongqing counties"]
+    assert (folds["n"] == [(lopo.prefecture_of(twin) == b).sum()
+                           for b in ("5113", "5002")]).all()
+    assert (folds["model_rmse"] < 1e-9).all() and (folds["gravity_rmse"] > 0.01).all()
+    pooled = lopo.pooled(folds)
+    assert pooled["model_better_in"] == 2 and pooled["n_groups"] == folds["n"].sum()
+
+
+def test_baseline_forecast_bands_are_ordered_and_start_from_the_census(validation_run):
+    import pandas as pd
+
+    bands = pd.read_csv(validation_run / "baseline_forecast.csv")
+    for v in ("population", "gdp_bn_yuan"):
+        assert (bands[f"{v}_param_p05"] <= bands[f"{v}_param_p50"] + 1e-9).all()
+        assert (bands[f"{v}_param_p50"] <= bands[f"{v}_param_p95"] + 1e-9).all()
+        assert (bands[f"{v}_stoch_p05"] <= bands[f"{v}_stoch_p95"] + 1e-9).all()
+        start = bands[bands["year"] == 2020]
+        # Every member and replicate starts from the same 2020 census state.
+        assert (start[f"{v}_param_p95"] - start[f"{v}_param_p05"]).abs().max() < 1e-9
+    later = bands[(bands["year"] == 2025) & (bands["level"] == "region")].iloc[0]
+    assert later["population_param_p95"] > later["population_param_p05"]  # members differ
+    assert later["population_stoch_p95"] > later["population_stoch_p05"]  # draws differ
+    regions = bands[bands["level"] == "province"].groupby("year")["population"].sum()
+    whole = bands[bands["level"] == "region"].set_index("year")["population"]
+    np.testing.assert_allclose(regions.to_numpy(), whole.loc[regions.index].to_numpy())
+    text = (validation_run / "README.md").read_text(encoding="utf-8")
+    assert "## The 2020→2025 baseline forecast" in text
+    assert "## Every calibration target, held out and in sample, by province" in text
 
 
 def test_validate_writes_the_report_and_figures(validation_run):

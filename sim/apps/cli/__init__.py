@@ -18,7 +18,7 @@ from sim.base.errors import InputError
 
 #: Subcommand modules, in the order ``countysim --help`` lists them.
 COMMANDS = ("run", "check", "batch", "status", "sensitivity", "compare", "plot",
-            "calibrate", "validate", "estimate", "explore", "docs")
+            "calibrate", "validate", "estimate", "explore", "docs", "levers")
 
 
 class Parser(argparse.ArgumentParser):

@@ -38,9 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(default 5)")
     p.add_argument("--profile-evals", type=whole_number("--profile-evals", 1), default=300,
                    help="model runs per profile point (default 300)")
-    p.add_argument("--steps", type=whole_number("--steps", 0), default=150,
+    p.add_argument("--steps", type=whole_number("--steps", 0), default=400,
                    help="MCMC steps per walker of the posterior sample; 0 skips it "
-                        "(default 150)")
+                        "(default 400, ≈ 25 min on 2 cores)")
     p.add_argument("--walkers", type=whole_number("--walkers", 2), default=64,
                    help="emcee walkers, at least twice the fitted parameters (default 64)")
     p.add_argument("--members", type=whole_number("--members", 1), default=40,

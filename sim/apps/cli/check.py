@@ -33,4 +33,21 @@ def handle(args: argparse.Namespace) -> int:
             continue
         print(f"ok  {path}: {s.name} ({s.region}, {s.start_year}–{s.end_year}, "
               f"{len(s.levers)} lever(s))")
+        for line in identification_notes(s):
+            print(f"    {line}")
     return 2 if bad else 0
+
+
+def identification_notes(scenario) -> list[str]:
+    """One note per lever of the scenario whose channel the data do not identify.
+
+    A lever's ``identification`` (docs/levers.md) starting with "not identified" or
+    "prior-bound" gives a note: its effect rests on assumptions or literature priors.
+    """
+    notes = []
+    for lever in scenario.levers:
+        text = type(lever).identification
+        if not text.startswith(("not identified", "prior-bound")):
+            continue
+        notes.append(f"note: lever '{lever.id}' ({lever.type}): {text}")
+    return notes

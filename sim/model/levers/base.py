@@ -24,6 +24,36 @@ from sim.model.selection import TargetSpec
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """The published effect size a lever's model effect is checked against.
+
+    Attributes:
+        low: lower end of the range, in % of the lever's primary outcome (None: no
+            comparable number).
+        high: upper end, in % (None: no comparable number); equal to ``low`` for a
+            single point estimate.
+        measure: what the numbers measure, in which units and places, and how they
+            compare with the lever (words).
+        citations: the studies, one string each.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    measure: str = "no comparable estimate"
+    citations: tuple[str, ...] = ()
+
+    def position(self, effect_pct: float) -> str:
+        """Where a model effect (in %) sits: below, within, above or no comparable estimate."""
+        if self.low is None or self.high is None or not np.isfinite(effect_pct):
+            return "no comparable estimate"
+        if effect_pct < self.low:
+            return "below"
+        if effect_pct > self.high:
+            return "above"
+        return "within"
+
+
+@dataclass(frozen=True)
 class LeverContext:
     """What a lever may read while it sets a year's policy.
 
@@ -60,6 +90,15 @@ class Lever(BaseModel):
     source_area: ClassVar[str] = ""
     #: Output columns where its effect shows.
     shows_in: ClassVar[tuple[str, ...]] = ()
+    #: The ``county_year`` column the mechanism moves first (the lever-effect table's
+    #: outcome, docs/levers.md).
+    primary_outcome: ClassVar[str] = "gdp_bn_yuan"
+    #: The published effect size the model's effect is checked against.
+    evidence: ClassVar[Evidence] = Evidence()
+    #: Whether the data identify the channel: ``"identified: …"``, ``"prior-bound: …"``
+    #: (rests on a literature prior or a fixed literature value) or
+    #: ``"not identified: …"``; ``countysim check`` notes the last two.
+    identification: ClassVar[str] = ""
 
     id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$", max_length=64)
     type: str

@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import Field
 
 from sim.model.core.state import Policy
-from sim.model.levers.base import Lever, LeverContext
+from sim.model.levers.base import Evidence, Lever, LeverContext
 
 
 class Governance(Lever):
@@ -24,6 +24,13 @@ class Governance(Lever):
                  "attractiveness to investors by (1 + `investment_attraction`)")
     source_area = "community-level governance"
     shows_in = ("investment_in_bn_yuan", "capital_bn_yuan", "gdp_bn_yuan")
+    primary_outcome = "investment_in_bn_yuan"
+    evidence = Evidence(
+        measure=("no comparable estimate: no published effect of county governance "
+                 "reform on investment in China was verified (range not verified)"))
+    identification = ("not identified: governance efficiency g has no county data "
+                      "(0.8 everywhere, an assumption), so the response of "
+                      "investment to it is not calibrated")
 
     type: Literal["governance"]
     governance_boost: float = Field(0.1, ge=0, le=1, description="g points")

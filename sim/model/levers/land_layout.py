@@ -22,7 +22,7 @@ from sim.base.errors import FieldError
 from sim.model.core.land import buildable
 from sim.model.core.production import BN
 from sim.model.core.state import Policy
-from sim.model.levers.base import Lever, LeverContext, share_of
+from sim.model.levers.base import Evidence, Lever, LeverContext, share_of
 from sim.model.selection import TargetSpec
 
 KM2_PER_MU = 1.0 / 1500.0
@@ -51,6 +51,26 @@ class LandLayout(Lever):
     source_area = "optimisation of the layout of land"
     shows_in = ("land_km2", "land_traded_km2", "land_trade_value_bn_yuan", "gdp_bn_yuan",
                 "rural_income_yuan")
+    primary_outcome = "gdp_bn_yuan"
+    evidence = Evidence(
+        low=11.12, high=11.12,
+        measure=("Chongqing's economic output after its land-quota (地票) trading "
+                 "programme: 11.12 % above its synthetic control (Liu, Zhang, Wang &"
+                 " Guo 2022, synthetic control method); a whole-municipality, "
+                 "many-year effect, larger in scope than the lever's quota for its "
+                 "targets"),
+        citations=(
+            ("Liu, X., Zhang, X., Wang, M. & Guo, Z. (2022). Is urban and rural "
+             "construction land quota trading 'chicken ribs'? An empirical study on "
+             "Chongqing, China. Land 11(11): 1977."),))
+    identification = ("not identified: output responds to land through the land-"
+                      "constraint elasticity 0.3 and the initial slack 0.05, both "
+                      "modelling assumptions; the calibration fits the land "
+                      "requirement per urban resident but the data hold no land-"
+                      "supply shock; in `land_quota_trading.toml` quota moves at a "
+                      "fixed price to the few targets that are short of land, and the "
+                      "29 targets' GDP moves by little (below the 0.2 % mark): the "
+                      "gain is concentrated in the buying counties")
 
     type: Literal["land_layout"]
     quota_growth: float = Field(0.01, ge=0, le=0.2, description="1/year")

@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import Field
 
 from sim.model.core.state import Policy
-from sim.model.levers.base import Lever, LeverContext
+from sim.model.levers.base import Evidence, Lever, LeverContext
 
 
 class ModernIndustry(Lever):
@@ -24,6 +24,31 @@ class ModernIndustry(Lever):
                  "to the yearly decline of their primary-sector shares (eq. 4)")
     source_area = "development of modern industries"
     shows_in = ("gdp_bn_yuan", "tfp", "income_per_capita_yuan", "rural_income_yuan")
+    primary_outcome = "gdp_bn_yuan"
+    evidence = Evidence(
+        low=20.0, high=20.0,
+        measure=("GDP level of a prefecture-level city after a state-level special "
+                 "economic zone opens: about +20 %, mainly through capital "
+                 "accumulation (Alder, Shao & Zilibotti 2016, 1988–2010 panel); "
+                 "zones also raise capital, employment, output and productivity of the "
+                 "zoned areas (Lu, Wang & Zhu 2019) and foreign investment (Wang "
+                 "2013). A national zone over many years is a larger treatment than "
+                 "five years of the lever's TFP boost"),
+        citations=(
+            ("Alder, S., Shao, L. & Zilibotti, F. (2016). Economic reforms and "
+             "industrial policy in a panel of Chinese cities. Journal of Economic "
+             "Growth 21(4): 305–349."),
+            ("Lu, Y., Wang, J. & Zhu, L. (2019). Place-based policies, creation, and"
+             " agglomeration economies: evidence from China's economic zone program."
+             " American Economic Journal: Economic Policy 11(3): 325–360."),
+            ("Wang, J. (2013). The economic impact of Special Economic Zones: "
+             "evidence from Chinese municipalities. Journal of Development Economics"
+             " 101: 133–147."),))
+    identification = ("prior-bound: TFP growth passes to output through the "
+                      "production function with the capital share fixed at 0.4 (Bai,"
+                      " Hsieh & Qian 2006) and the farm-labour elasticity 0.4 "
+                      "(assumption); no lever-like shock in the 2010–2019 data "
+                      "calibrates the response")
 
     type: Literal["modern_industry"]
     tfp_boost: float = Field(0.005, ge=0, le=0.05, description="1/year")

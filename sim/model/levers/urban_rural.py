@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import Field
 
 from sim.model.core.state import Policy
-from sim.model.levers.base import Lever, LeverContext
+from sim.model.levers.base import Evidence, Lever, LeverContext
 
 
 class UrbanRural(Lever):
@@ -25,6 +25,20 @@ class UrbanRural(Lever):
                  "`rural_income_support_yuan` to rural incomes (eq. 4)")
     source_area = "integrated urban and rural development"
     shows_in = ("in_migration", "urban_population", "rural_income_yuan")
+    primary_outcome = "in_migration"
+    evidence = Evidence(
+        measure=("no comparable estimate: Tombe & Zhu (2019) find that falling "
+                 "migration costs (hukou and other frictions) account for much of "
+                 "China's 2000–2005 productivity growth, but give no county in-"
+                 "migration response to a hukou easing (range not verified)"),
+        citations=(
+            ("Tombe, T. & Zhu, X. (2019). Trade, migration, and productivity: a "
+             "quantitative analysis of China. American Economic Review 109(5): "
+             "1843–1872."),))
+    identification = ("identified: the migration response to destination utility "
+                      "(migration rate, income elasticity, stay bonus) is calibrated"
+                      " on 2010→2020 population change and registration; the hukou "
+                      "bonus in logit units is an illustrative intensity")
 
     type: Literal["urban_rural"]
     hukou_bonus: float = Field(0.3, ge=0, le=3, description="utility")

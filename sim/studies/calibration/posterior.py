@@ -165,7 +165,7 @@ def start_ball(z_map: np.ndarray, walkers: int, seed: int) -> np.ndarray:
     return np.where(z > 1.0, 2.0 - z, z)
 
 
-def sample(objective: Objective, z_map: np.ndarray, *, walkers: int = 64, steps: int = 150,
+def sample(objective: Objective, z_map: np.ndarray, *, walkers: int = 64, steps: int = 400,
            workers: int = 2, seed: int = 20201101, temperature: float = 1.0,
            checkpoint: Path | None = None, log: Callable[[str], None] = print) -> Chain:
     """Sample the posterior exp(−J/2T) with emcee, resuming from ``checkpoint`` if it exists.

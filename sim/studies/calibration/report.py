@@ -27,13 +27,25 @@ from sim.figures import style, validation
 from sim.model.network import Network
 from sim.model.parameters import Parameters
 from sim.model.region import load_region
+from sim.model.scenario import load_scenario
 from sim.outputs.files import write_json_atomic, write_text_atomic
 from sim.outputs.results import Results
-from sim.studies.calibration import baselines, metrics
+from sim.studies.calibration import baselines, forecast, lopo, metrics
+from sim.studies.calibration.objective import residuals
 from sim.studies.calibration.observed import Targets, census_targets
-from sim.studies.calibration.report_page import PREDICTORS, readme
+from sim.studies.calibration.report_page import (
+    GROUP_TARGETS,
+    PREDICTORS,
+    WHOLE_TARGETS,
+    readme,
+)
 from sim.studies.calibration.split import held_out_mask
-from sim.studies.calibration.validation_run import END_YEAR, START_YEAR, validation_scenario
+from sim.studies.calibration.validation_run import (
+    END_YEAR,
+    START_YEAR,
+    run_validation,
+    validation_scenario,
+)
 from sim.studies.run import run
 
 BASELINES = ("persistence", "natural_change", "gravity")
@@ -139,6 +151,12 @@ def predict(targets: Targets, params: Parameters, region: str
             "observed_gdp_2010_nominal": float(gdp10.sum()),
             "observed_gdp_2020_nominal": float(g["gdp_2020"].sum()),
             "national_deflator_2020": NATIONAL_DEFLATOR_2020,
+            "real_growth_2010_2019_model": float(
+                (targets.aggregate(cy.loc[cy["year"] == 2019, "gdp_bn_yuan"].to_numpy())[ok].sum()
+                 / g["gdp_2010"].to_numpy()[ok].sum()) ** (1 / 9) - 1),
+            "real_growth_2010_2019_observed": float(
+                (g["real_gdp_2019"].to_numpy()[ok].sum() / g["gdp_2010"].to_numpy()[ok].sum())
+                ** (1 / 9) - 1),
         },
     }
     return out, facts
@@ -197,13 +215,45 @@ def beats_baselines(tables: dict[str, Any]) -> dict[str, dict[str, bool]]:
     return out
 
 
+def target_tables(targets: Targets, params: Parameters, region: str) -> dict[str, Any]:
+    """RMSE of every calibration target, held out and in sample, by province.
+
+    For the calibrated model and, as reference, the model with the literature priors.
+    """
+    held = held_out_mask(targets.groups.index.to_numpy())
+    province = targets.column("province")
+    outcomes = {"model": run_validation(params, region, END_YEAR),
+                "model_priors": run_validation(Parameters(), region, END_YEAR)}
+    by_group: dict[str, Any] = {}
+    for split, in_split in {"held_out": held, "training": ~held}.items():
+        by_group[split] = {}
+        for prov in ("all", *sorted(set(province))):
+            mask = in_split & ((province == prov) if prov != "all" else True)
+            cell = {}
+            for key, outcome in outcomes.items():
+                with np.errstate(all="ignore"):
+                    res = residuals(outcome, targets, mask)
+                cell[key] = {k: {"rmse": float(np.sqrt(np.mean(res[k] ** 2))),
+                                 "n": len(res[k])} for k in GROUP_TARGETS}
+            by_group[split][prov] = cell
+    whole = {}
+    every = np.ones(targets.n, dtype=bool)
+    for key, outcome in outcomes.items():
+        res = residuals(outcome, targets, every)
+        whole[key] = {k: {"rmse": float(np.sqrt(np.mean(res[k] ** 2))), "n": len(res[k])}
+                      for k in WHOLE_TARGETS}
+    return {"by_group": by_group, "whole": whole}
+
+
 def _num(x: float) -> float:
     return -math.inf if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
 
 def validate(out: Path, params: Parameters, *, params_source: str,
              region: str = "sichuan_chongqing", figures: bool = True,
-             calibration_dir: Path | None = None) -> dict[str, Any]:
+             calibration_dir: Path | None = None,
+             ensemble: list[Parameters] | None = None, replicates: int = 20,
+             lopo_evals: int = 0, workers: int = 2) -> dict[str, Any]:
     """Run the validation, write ``out/README.md``, ``out/metrics.json`` and figures.
 
     Args:
@@ -214,6 +264,12 @@ def validate(out: Path, params: Parameters, *, params_source: str,
         figures: also draw the PNG figures.
         calibration_dir: folder of a ``countysim calibrate`` run to summarise
             (default: ``out/calibration`` if it exists).
+        ensemble: members of the calibrated ensemble; with them the report gets the
+            2020→2025 baseline forecast with its bands (``baseline_forecast.csv``).
+        replicates: random replicates of the forecast's stochastic band.
+        lopo_evals: model runs per refit of the leave-one-prefecture-out check
+            (:mod:`~sim.studies.calibration.lopo`); 0 skips it.
+        workers: processes for that check.
 
     Returns:
         The content of ``metrics.json``.
@@ -236,8 +292,25 @@ def validate(out: Path, params: Parameters, *, params_source: str,
         "n_held_out": int(held_out_mask(targets.groups.index.to_numpy()).sum()),
         **tables,
         "beats_baselines_held_out": beats_baselines(tables),
+        "targets": target_tables(targets, params, region),
         **_clean(facts),
     }
+    if lopo_evals:
+        folds = lopo.leave_one_prefecture_out(targets, params, region, max_evals=lopo_evals,
+                                              workers=workers)
+        folds.to_csv(out / "lopo.csv", index=False, float_format="%.6g")
+        record["lopo"] = _clean({"refitted": list(lopo.LOPO_FIT), "max_evals": lopo_evals,
+                                 "pooled": lopo.pooled(folds),
+                                 "prefectures": folds.to_dict("records")})
+    bands = None
+    if ensemble:
+        bands = forecast.baseline_bands(ensemble, params, replicates=replicates)
+        bands.to_csv(out / "baseline_forecast.csv", float_format="%.6g")
+        record["baseline_forecast"] = {
+            "members": len(ensemble), "replicates": replicates,
+            "rows": [{"level": lv, "name": nm, "year": int(yr), **row}
+                     for (lv, nm, yr), row in bands.loc[["region", "province"]]
+                     .to_dict("index").items()]}
     record = _clean(record)
     write_json_atomic(record, out / "metrics.json", indent=1, allow_nan=False)
     if figures:
@@ -246,8 +319,10 @@ def validate(out: Path, params: Parameters, *, params_source: str,
     calibration = None
     if (calibration_dir / "calibration.json").is_file():
         calibration = json.loads((calibration_dir / "calibration.json").read_text("utf-8"))
-    write_text_atomic(readme(record, calibration, figures, _relative(calibration_dir, out)),
-                      out / "README.md")
+    extra = [] if bands is None else forecast.bands_markdown(
+        bands, len(ensemble), replicates, load_scenario(forecast.BASELINE).region)
+    write_text_atomic(readme(record, calibration, figures, _relative(calibration_dir, out),
+                             extra), out / "README.md")
     return record
 
 

@@ -48,7 +48,7 @@ def _gdp_table(split: dict[str, Any]) -> list[str]:
 
 
 def readme(record: dict[str, Any], calibration: dict[str, Any] | None, figures: bool,
-           calibration_link: str) -> str:
+           calibration_link: str, extra: list[str] | None = None) -> str:
     """The Markdown report of a validation record."""
     region = record["region"]
     subs = record["subsets"]
@@ -121,7 +121,11 @@ def readme(record: dict[str, Any], calibration: dict[str, Any] | None, figures: 
         f"{t['national_deflator_2020']}); the model: {t['gdp_2010']:.0f} → "
         f"{t['gdp_2020']:.0f} bn yuan at 2010 prices (×{real_model:.2f}), i.e. "
         f"{100 * (real_model ** 0.1 - 1):.1f}% a year against about "
-        f"{100 * (real_obs ** 0.1 - 1):.1f}%.",
+        f"{100 * (real_obs ** 0.1 - 1):.1f}%. The calibration's growth target avoids the "
+        "2020 shock and the national deflator: with the provinces' real GDP indices "
+        "(docs/economy.md), 2010→2019 over the groups without imputed GDP, the region grew "
+        f"{100 * t['real_growth_2010_2019_observed']:.2f}% a year and the model "
+        f"{100 * t['real_growth_2010_2019_model']:.2f}%.",
         "",
         "## Totals of the model run",
         "",
@@ -150,6 +154,12 @@ def readme(record: dict[str, Any], calibration: dict[str, Any] | None, figures: 
                              f"{_f(m['rmse'])} | {_f(m['mdape'], 1)} | {_f(m['spearman'])} | "
                              f"{_f(m['sign'], 2)} | {m['n']} |")
     lines.append("")
+    lines += _targets_section(record["targets"])
+    if "lopo" in record:
+        lines += _lopo_section(record["lopo"])
+    lines += extra or []
+    if extra:
+        lines.append("")
     if figures:
         lines += ["## Figures", ""]
         for name, caption in FIGURES.items():
@@ -160,16 +170,68 @@ def readme(record: dict[str, Any], calibration: dict[str, Any] | None, figures: 
         "## Reproduce",
         "",
         "```",
-        "OPENBLAS_NUM_THREADS=1 countysim calibrate --out docs/validation/calibration"
-        "   # ≈ 25 min on 2 cores",
-        "cp docs/validation/calibration/calibrated_parameters.toml sim/data/",
-        "countysim validate --out docs/validation   # ≈ 10 s",
+        "countysim calibrate --out docs/validation/calibration"
+        "   # ≈ 50 min on 2 cores; --resume continues an interrupted run",
+        "cp docs/validation/calibration/{calibrated_parameters.toml,calibrated_ensemble.csv}"
+        " sim/data/",
+        "countysim validate --out docs/validation   # ≈ 4 min (--lopo-evals 0: ≈ 40 s)",
         "```",
         "",
         "Interpretation, known defects and what was tried: [NOTES.md](NOTES.md) "
         "(written by hand, not regenerated).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _lopo_section(lo: dict[str, Any]) -> list[str]:
+    pooled = lo["pooled"]
+    verdict = ("beats" if pooled["model_rmse"] < pooled["gravity_rmse"]
+               else "does **not** beat")
+    lines = ["## Leave one prefecture out", "",
+             f"Each prefecture in turn is left out; {', '.join(f'`{n}`' for n in lo['refitted'])} "
+             f"are refitted on all other groups (≤ {lo['max_evals']} runs, from the calibrated "
+             "values; the other parameters stay calibrated) and predict the left-out groups' "
+             "2010→2020 log growth; the gravity baseline is refitted on the same groups "
+             "(`sim/studies/calibration/lopo.py`; Chongqing is split into its districts, "
+             "5001, and counties, 5002). Over all "
+             f"{pooled['n_groups']} left-out groups the model's RMSE is "
+             f"{pooled['model_rmse']:.3f} against gravity's {pooled['gravity_rmse']:.3f}: it "
+             f"{verdict} the gravity baseline; it is better in {pooled['model_better_in']} of "
+             f"{pooled['n_prefectures']} prefectures.", "",
+             "| prefecture | groups | model RMSE | gravity RMSE | model median abs. % error | "
+             "gravity median abs. % error |", "|---|---|---|---|---|---|"]
+    for row in lo["prefectures"]:
+        lines.append(f"| {row['name']} ({row['prefecture']}) | {row['n']} | "
+                     f"{row['model_rmse']:.3f} | {row['gravity_rmse']:.3f} | "
+                     f"{row['model_mdape']:.1f} | {row['gravity_mdape']:.1f} |")
+    lines.append("")
+    return lines
+
+
+def _targets_section(t: dict[str, Any]) -> list[str]:
+    lines = ["## Every calibration target, held out and in sample, by province", "",
+             "RMSE of each target's residual (its definition in the first column) for the "
+             "calibrated model and, in brackets, for the model with the literature priors. "
+             "Only population, urban share and GDP have the baselines of the tables above; "
+             "for the other targets the uncalibrated model is the reference.", ""]
+    provs = list(t["by_group"]["held_out"])
+    head = " | ".join(f"{s} {p}" for s in ("held-out", "training") for p in provs)
+    lines += [f"| target | {head} |", "|---|" + "---|" * (2 * len(provs))]
+    for key, label in GROUP_TARGETS.items():
+        cells = []
+        for split in ("held_out", "training"):
+            for prov in provs:
+                c = t["by_group"][split][prov]
+                cells.append(f"{c['model'][key]['rmse']:.3g} ({c['model_priors'][key]['rmse']:.3g})"
+                             f", n={c['model'][key]['n']}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", "Targets of whole provinces or the region (all data in sample):", ""]
+    for key, label in WHOLE_TARGETS.items():
+        m, r = t["whole"]["model"][key], t["whole"]["model_priors"][key]
+        lines.append(f"* {label}: RMSE {m['rmse']:.3g} (literature priors {r['rmse']:.3g}), "
+                     f"n = {m['n']}")
+    lines.append("")
+    return lines
 
 
 def _calibration_summary(cal: dict[str, Any], link: str) -> list[str]:
@@ -207,6 +269,24 @@ def _calibration_summary(cal: dict[str, Any], link: str) -> list[str]:
             for c in ident["strong_correlations"]) + ".")
     lines.append("")
     return lines
+
+
+#: Calibration targets measured per comparison group, with what their residual is.
+GROUP_TARGETS = {
+    "population": "log growth of population 2010→2020",
+    "urban": "2020 urban share, pp",
+    "gdp": "log 2019 share of GDP",
+    "registered": "log ratio of 2020 residents registered in another county / province",
+    "ages": "2020 shares aged 0–14 and 65+, pp",
+    "primary_employment": "2020 share employed in agriculture, pp",
+    "primary_output": "2019 primary share of value added, pp",
+    "investment": "log relative fixed investment rate 2017",
+}
+#: Targets measured per province (pyramids) or for the region (growth).
+WHOLE_TARGETS = {
+    "pyramids": "log ratio of each province's 2020 residents by sex and age group",
+    "growth": "log real GDP growth of the region 2010→2019",
+}
 
 
 #: Predictors, in table order, with their labels.

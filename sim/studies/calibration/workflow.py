@@ -39,7 +39,7 @@ from sim.base.tomlfile import read_toml
 from sim.model.parameters import Parameters
 from sim.outputs.files import write_json_atomic, write_text_atomic
 from sim.outputs.provenance import environment, git_commit, versions
-from sim.studies.calibration import fit, market_access, posterior
+from sim.studies.calibration import fit, market_access, posterior, posterior_report
 from sim.studies.calibration.objective import COMPONENTS, MOMENTS, Objective, SearchSpace
 from sim.studies.calibration.observed import Targets, census_targets
 from sim.studies.calibration.priors import Prior
@@ -196,9 +196,9 @@ def run_calibration(out: Path, *, region: str = "sichuan_chongqing",
                                  checkpoint=out / "chain.npz", log=log)
         draws = posterior.draws(chain, members)
         values = [objective.space.values(z) for z in draws]
-        record["posterior"] = _posterior_record(chain, objective, values)
+        record["posterior"] = posterior_report.posterior_record(chain, objective, values)
         write_text_atomic(posterior.ensemble_text(objective.space.names, values,
-                                                  ensemble_provenance(record)),
+                                                  posterior_report.ensemble_provenance(record)),
                           out / "calibrated_ensemble.csv")
         write_json_atomic(record, saved)
         write_text_atomic(calibration_readme(record), out / "README.md")
@@ -247,55 +247,6 @@ def _saved_record(path: Path, objective: Objective) -> dict[str, Any]:
                          f"({', '.join(saved_names)}); use the same --fit or another --out",
                          source=str(path))
     return record
-
-
-def _posterior_record(chain: posterior.Chain, objective: Objective,
-                      values: list[dict[str, float]]) -> dict[str, Any]:
-    tau = chain.autocorrelation()
-    table = {}
-    for name in objective.space.names:
-        v = np.array([row[name] for row in values])
-        table[name] = {"p05": float(np.quantile(v, 0.05)), "median": float(np.median(v)),
-                       "p95": float(np.quantile(v, 0.95))}
-    return {
-        "method": "emcee.EnsembleSampler (affine-invariant ensemble MCMC, Foreman-Mackey et "
-                  "al. 2013) on exp(−J/2T) over the unit cube, walkers started in a ball of "
-                  f"s.d. {posterior.START_SPREAD} around the optimum",
-        "walkers": chain.settings["walkers"], "steps": chain.steps,
-        "temperature": chain.settings["temperature"], "seed": chain.settings["seed"],
-        "burn_in_steps": chain.steps // 2, "members": len(values),
-        "acceptance": chain.acceptance,
-        "autocorrelation_steps": {n: float(t) for n, t in zip(objective.space.names, tau,
-                                                                strict=True)},
-        "converged": bool(chain.steps >= 50 * float(np.max(tau))),
-        "best_J_in_chain": float(-2.0 * chain.settings["temperature"]
-                                 * chain.log_prob.max()),
-        "seconds": round(chain.seconds, 1),
-        "parameters": table,
-    }
-
-
-def ensemble_provenance(record: dict[str, Any]) -> list[str]:
-    """The ``# `` lines at the top of ``calibrated_ensemble.csv``."""
-    post = record["posterior"]
-    return [
-        "Calibrated ensemble of countysim: parameter vectors drawn from the posterior "
-        "sample of `countysim calibrate` (sim/studies/calibration/posterior.py).",
-        f"Calibration of {record['date']}, region {record['region']}, commit "
-        f"{record['git_commit']}; objective J at the optimum {record['fit']['objective']:.3f}.",
-        f"Sampler: {post['method']}; {post['walkers']} walkers × {post['steps']} steps, "
-        f"temperature {post['temperature']:g}, seed {post['seed']}, acceptance "
-        f"{post['acceptance']:.2f}; the first {post['burn_in_steps']} steps are burn-in, the "
-        f"rest thinned evenly to {post['members']} members.",
-        "Convergence: " + ("the chain is longer than 50 autocorrelation times"
-                           if post["converged"] else
-                           "NOT reached: the chain is shorter than 50 autocorrelation times "
-                           f"(longest {max(post['autocorrelation_steps'].values()):.0f} steps), "
-                           "so the members understate the posterior spread"),
-        "The likelihood treats the residuals of the comparison groups as independent; they "
-        "are spatially correlated, so the spread is a lower bound (docs/validation/README.md).",
-        "Parameters not listed take their values from calibrated_parameters.toml.",
-    ]
 
 
 def _record(result: fit.Calibration, objective: Objective, intervals: pd.DataFrame | None,
@@ -469,31 +420,8 @@ def calibration_readme(record: dict[str, Any]) -> str:
     lines.append(f"* sloppiest direction (eigenvalue {sloppy['eigenvalue']:.3g}): "
                  + ", ".join(f"{k} {v:+.2f}" for k, v in sloppy["loadings"].items()))
     if "posterior" in record:
-        lines += ["", *posterior_readme(record["posterior"])]
+        lines += ["", *posterior_report.posterior_readme(record["posterior"])]
     return "\n".join(lines) + "\n"
-
-
-def posterior_readme(post: dict[str, Any]) -> list[str]:
-    """The README section on the posterior sample and the ensemble."""
-    tau = post["autocorrelation_steps"]
-    lines = [
-        "## Posterior sample and ensemble",
-        "",
-        f"{post['method']}: {post['walkers']} walkers × {post['steps']} steps "
-        f"(temperature {post['temperature']:g}, seed {post['seed']}), acceptance "
-        f"{post['acceptance']:.2f}, {post['seconds']:.0f} s. Autocorrelation times "
-        f"{min(tau.values()):.0f}–{max(tau.values()):.0f} steps; "
-        + ("converged (chain > 50 τ)." if post["converged"] else
-           "**not converged** (chain < 50 τ): the ensemble understates the spread."),
-        f"The ensemble: {post['members']} members spaced evenly over the steps after the "
-        f"first {post['burn_in_steps']} (`calibrated_ensemble.csv`).",
-        "",
-        "| parameter | 5 % | median | 95 % |",
-        "|---|---|---|---|",
-    ]
-    for name, q in post["parameters"].items():
-        lines.append(f"| `{name}` | {q['p05']:.4g} | {q['median']:.4g} | {q['p95']:.4g} |")
-    return lines
 
 
 def read_parameter_file(path: str | Path, base: Parameters | None = None) -> Parameters:
