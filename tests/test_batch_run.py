@@ -331,13 +331,15 @@ def _runs_frame_before(plan, records, sweep) -> pd.DataFrame:
     rows = []
     for r in plan:
         rec = records.get(r.run_id, missing)
-        rows.append((r.run_id, r.scenario_name, r.replicate, r.seed, rec["status"],
+        rows.append((r.run_id, r.scenario_name, r.replicate, r.seed, r.parameter_set or 0,
+                     rec["status"],
                      rec["error"], rec["seconds"], rec["started"],
                      *(r.design_values[p] for p in sweep)))
     df = pd.DataFrame(rows, columns=[*RUN_COLUMNS, *sweep])
     df["status"] = pd.Categorical(df["status"], categories=STATUSES)
     df["error"] = df["error"].astype("str").where(df["error"].notna(), None)
     df["seconds"] = df["seconds"].astype("float64")
+    df["parameter_set"] = df["parameter_set"].astype("int64")
     df["started"] = pd.to_datetime(df["started"], utc=True, format="ISO8601")
     for p in sweep:
         df[p] = df[p].astype("float64")
