@@ -97,7 +97,9 @@ def test_baseline_forecast_bands_are_ordered_and_start_from_the_census(validatio
     assert later["population_stoch_p95"] > later["population_stoch_p05"]  # draws differ
     regions = bands[bands["level"] == "province"].groupby("year")["population"].sum()
     whole = bands[bands["level"] == "region"].set_index("year")["population"]
-    np.testing.assert_allclose(regions.to_numpy(), whole.loc[regions.index].to_numpy())
+    # (the CSV keeps six significant digits)
+    np.testing.assert_allclose(regions.to_numpy(), whole.loc[regions.index].to_numpy(),
+                               rtol=1e-5)
     text = (validation_run / "README.md").read_text(encoding="utf-8")
     assert "## The 2020→2025 baseline forecast" in text
     assert "## Every calibration target, held out and in sample, by province" in text
@@ -199,11 +201,22 @@ def test_calibrate_writes_a_loadable_parameter_file(tmp_path, capsys):
     out = tmp_path / "cal"
     assert main(["calibrate", "--fit", "migration_rate", "--starts", "1", "--workers", "1",
                  "--max-evals", "25", "--profile-points", "3", "--profile-evals", "10",
+                 "--steps", "4", "--walkers", "4", "--members", "3",
                  "--out", str(out)]) == 0
     assert "best J" in capsys.readouterr().out
     for name in ("calibrated_parameters.toml", "calibration.json", "profile.csv",
-                 "README.md"):
+                 "README.md", "chain.npz", "calibrated_ensemble.csv"):
         assert (out / name).is_file()
+    from sim.model.ensemble import ensemble_members
+
+    members = ensemble_members(out / "calibrated_ensemble.csv")
+    assert len(members) == 3 and set(members[0]) == {"migration_rate"}
+    # --resume keeps the optimum and continues the chain: 4 → 6 steps, no new fit.
+    assert main(["calibrate", "--fit", "migration_rate", "--workers", "1", "--steps", "6",
+                 "--walkers", "4", "--members", "3", "--resume", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "is kept" in printed and "best J =" not in printed
+    assert json.loads((out / "calibration.json").read_text())["posterior"]["steps"] == 6
     params = read_parameter_file(out / "calibrated_parameters.toml")
     record = json.loads((out / "calibration.json").read_text())
     assert params.migration_rate == pytest.approx(record["parameters"][0]["value"], rel=1e-5)
