@@ -119,7 +119,12 @@ def read_ensemble(path: str | Path | None = None, *, field: str = "ensemble",
     header: list[str] | None = None
     labels: list[int] = []
     members: list[dict[str, float]] = []
-    for number, line in enumerate(raw.decode("utf-8").splitlines(), start=1):
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{field}: not a UTF-8 text file (expected the CSV that "
+                         f"countysim calibrate writes)", source=where) from None
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         if line.startswith("#"):

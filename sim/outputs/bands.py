@@ -74,9 +74,9 @@ def ensemble_split(table: pd.DataFrame, value: str, by: Sequence[str], *, low: f
     var_parameter = (weight * deviation ** 2).groupby(level=by, sort=False,
                                                       observed=True).sum()
     var_stochastic = (weight * per["var"]).groupby(level=by, sort=False, observed=True).sum()
-    separable = groups["n"].max() >= 2
-    var_parameter = var_parameter.where(separable)
-    var_stochastic = var_stochastic.where(separable)
+    # With one run per parameter set (e.g. a deterministic ensemble batch) the spread of
+    # the members' means is all there is; the within-set variance is then unknown.
+    var_stochastic = var_stochastic.where(groups["n"].max() >= 2)
     total = var_parameter + var_stochastic
     out = pd.DataFrame({
         "parameter_sets": groups["mean"].count(),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.apps.cli.run import whole_number
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``levers`` subcommand."""
@@ -18,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="CSV to write (default: docs/tables/lever_effects.csv, which "
                         "docs/levers.md renders; another path leaves the pages alone)")
-    p.add_argument("--ensemble", type=int, default=None, metavar="N",
+    p.add_argument("--ensemble", type=whole_number("--ensemble", 1), default=None, metavar="N",
                    help="use N parameter sets of the calibrated ensemble "
                         "(sim.model.ensemble.ensemble_parameters) instead of the "
                         "calibrated defaults: median and 5–95 %% range")
@@ -29,19 +31,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Compute, write the CSV, print the table and regenerate the pages."""
-    from sim.base.errors import InputError
     from sim.model import reference
     from sim.studies.lever_effects import lever_effects, write_table
 
     sets = None
     if args.ensemble is not None:
-        if args.ensemble < 1:
-            raise InputError(f"--ensemble: needs at least 1 member, got {args.ensemble}")
-        try:
-            from sim.model.ensemble import ensemble_parameters
-        except ImportError:
-            raise InputError("--ensemble: sim.model.ensemble is not available in this "
-                             "version") from None
+        from sim.model.ensemble import ensemble_parameters
+
         sets = ensemble_parameters(args.ensemble)
     table = lever_effects(sets)
     out = args.out or reference.LEVER_EFFECTS_CSV

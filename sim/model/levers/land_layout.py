@@ -64,13 +64,13 @@ class LandLayout(Lever):
              "construction land quota trading 'chicken ribs'? An empirical study on "
              "Chongqing, China. Land 11(11): 1977."),))
     identification = ("not identified: output responds to land through the land-"
-                      "constraint elasticity 0.3 and the initial slack 0.05, both "
-                      "modelling assumptions; the calibration fits the land "
-                      "requirement per urban resident but the data hold no land-"
-                      "supply shock; in `land_quota_trading.toml` quota moves at a "
-                      "fixed price to the few targets that are short of land, and the "
-                      "29 targets' GDP moves by little (below the 0.2 % mark): the "
-                      "gain is concentrated in the buying counties")
+                      "constraint elasticity 0.3 (a modelling assumption) where land "
+                      "binds, which the MODIS built-up area decides (docs/economy.md); "
+                      "the calibration fits the land requirement per urban resident "
+                      "but the data hold no land-supply shock. Quota trading "
+                      "(`land_quota_trading.toml`) moves quota at a fixed price to the "
+                      "few targets short of land, so its 29 targets' GDP moves by "
+                      "little (below the 0.2 % mark) while the buyers gain most")
 
     type: Literal["land_layout"]
     quota_growth: float = Field(0.01, ge=0, le=0.2, description="1/year")

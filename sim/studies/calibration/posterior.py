@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import time
+import zipfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -141,6 +142,14 @@ def _settings_text(settings: dict[str, Any]) -> str:
 
 
 def _load(path: Path, settings: dict[str, Any]) -> tuple[Chain, emcee.State]:
+    try:
+        return _read(path, settings)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        raise InputError(f"cannot resume: not a chain written by countysim calibrate ({err}); "
+                         "delete it to start the chain again", source=str(path)) from None
+
+
+def _read(path: Path, settings: dict[str, Any]) -> tuple[Chain, emcee.State]:
     with np.load(path) as f:
         saved = str(f["settings"])
         if saved != _settings_text(settings):
@@ -155,6 +164,21 @@ def _load(path: Path, settings: dict[str, Any]) -> tuple[Chain, emcee.State]:
         state = emcee.State(f["last_z"], log_prob=f["last_log_prob"],
                             random_state=random_state)
     return chain, state
+
+
+def check_settings(k: int, walkers: int, temperature: float, steps: int | None = None,
+                   members: int | None = None) -> None:
+    """Raise :class:`InputError` for sampler settings that cannot work (before any run)."""
+    if walkers < 2 * k:
+        raise InputError(f"--walkers: emcee needs at least twice as many walkers as "
+                         f"parameters ({2 * k} for {k}), got {walkers}")
+    if not (math.isfinite(temperature) and temperature > 0):
+        raise InputError(f"--temperature: expected a number > 0, got {temperature}")
+    if steps is not None and members is not None:
+        kept = (steps - steps // 2) * walkers
+        if members > kept:
+            raise InputError(f"--members: {steps} steps of {walkers} walkers keep {kept} "
+                             f"draws after burn-in, fewer than the {members} asked for")
 
 
 def start_ball(z_map: np.ndarray, walkers: int, seed: int) -> np.ndarray:
@@ -182,14 +206,11 @@ def sample(objective: Objective, z_map: np.ndarray, *, walkers: int = 64, steps:
         log: progress lines.
     """
     k = len(objective.space.names)
-    if walkers < 2 * k:
-        raise InputError(f"--walkers: emcee needs at least twice as many walkers as "
-                         f"parameters ({2 * k} for {k}), got {walkers}")
-    if not temperature > 0:
-        raise InputError(f"--temperature: expected a number > 0, got {temperature}")
+    check_settings(k, walkers, temperature)
     z_map = np.asarray(z_map, dtype=float)
     settings = {"walkers": walkers, "seed": seed, "temperature": float(temperature),
-                "parameters": list(objective.space.names),
+                "parameters": list(objective.space.names), "region": objective.region,
+                "priors": [repr(p) for p in objective.priors],
                 "start": [round(float(v), 12) for v in z_map],
                 "start_spread": START_SPREAD}
     pool = _Pool(objective, temperature, workers)

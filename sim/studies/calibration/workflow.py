@@ -177,8 +177,13 @@ def run_calibration(out: Path, *, region: str = "sichuan_chongqing",
         raise InputError(f"--profile-points: expected 0 (no profiles) or a whole number ≥ 2, "
                          f"got {profile_points}; a profile needs two points at least")
     objective = calibration_objective(region, names, priors=priors)  # checks the names
+    if steps:
+        posterior.check_settings(len(names), walkers, temperature, steps, members)
     out.mkdir(parents=True, exist_ok=True)
     saved = out / "calibration.json"
+    chain_file = out / "chain.npz"
+    if not resume and chain_file.exists():
+        chain_file.unlink()  # a new optimum: an earlier chain is not continued
     if resume and saved.exists():
         record = _saved_record(saved, objective)
         log(f"resuming {out}/: the optimum of calibration.json (J = "
@@ -193,7 +198,7 @@ def run_calibration(out: Path, *, region: str = "sichuan_chongqing",
             f"{workers} worker(s)")
         chain = posterior.sample(objective, z_map, walkers=walkers, steps=steps,
                                  workers=workers, temperature=temperature,
-                                 checkpoint=out / "chain.npz", log=log)
+                                 checkpoint=chain_file, log=log)
         draws = posterior.draws(chain, members)
         values = [objective.space.values(z) for z in draws]
         record["posterior"] = posterior_report.posterior_record(chain, objective, values)
