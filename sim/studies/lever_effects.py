@@ -61,26 +61,34 @@ def target_mask(scenario: Scenario) -> np.ndarray:
     return np.logical_or.reduce(parts)
 
 
-def _outcome(scenario: Scenario, params: Parameters, column: str) -> pd.Series:
+def year_table(scenario: Scenario, params: Parameters) -> pd.DataFrame:
+    """The deterministic run's county rows in :data:`EFFECT_YEAR`, indexed by code."""
     from sim.studies.run import run
 
     cy = run(scenario, deterministic=True, parameters=params).county_year
-    year = cy[cy["year"] == EFFECT_YEAR]
-    return year.set_index("code")[column]
+    return cy[cy["year"] == EFFECT_YEAR].set_index("code")
 
 
 def scenario_effects(scenario: Scenario, baseline: Scenario,
-                     parameter_sets: Sequence[Parameters]) -> dict[str, np.ndarray]:
-    """Effects (in %) of one single-lever scenario, one value per parameter set."""
+                     parameter_sets: Sequence[Parameters],
+                     baseline_tables: Sequence[pd.DataFrame] | None = None
+                     ) -> dict[str, np.ndarray]:
+    """Effects (in %) of one single-lever scenario, one value per parameter set.
+
+    ``baseline_tables``: the baseline's :func:`year_table` for each parameter set, when
+    the caller has them already (the baseline is the same for every scenario).
+    """
     cls = LEVER_TYPES[lever_type_of(scenario)]
     column = cls.primary_outcome
     region = load_region(scenario.region, census_year_for(scenario.start_year))
     codes = region.codes
     mask = pd.Series(target_mask(scenario), index=codes)
+    if baseline_tables is None:
+        baseline_tables = [year_table(baseline, p) for p in parameter_sets]
     targets, largest, whole = [], [], []
-    for params in parameter_sets:
-        base = _outcome(baseline, params, column).loc[codes]
-        lever = _outcome(scenario, params, column).loc[codes]
+    for params, base_table in zip(parameter_sets, baseline_tables, strict=True):
+        base = base_table[column].loc[codes]
+        lever = year_table(scenario, params)[column].loc[codes]
         t = mask.to_numpy()
         targets.append(100.0 * (lever[t].sum() / base[t].sum() - 1.0))
         county = 100.0 * (lever[t] / base[t] - 1.0)
@@ -105,12 +113,13 @@ def lever_effects(parameter_sets: Sequence[Parameters] | None = None,
     """
     baseline = load_scenario(REPO_SCENARIOS / "baseline.toml")
     sets = list(parameter_sets) if parameter_sets else [baseline.model_parameters()]
+    base_tables = [year_table(baseline, p) for p in sets]  # once, for every scenario
     rows = []
     for name in scenarios:
         scenario = load_scenario(REPO_SCENARIOS / f"{name}.toml")
         kind = lever_type_of(scenario)
         cls = LEVER_TYPES[kind]
-        eff = scenario_effects(scenario, baseline, sets)
+        eff = scenario_effects(scenario, baseline, sets, base_tables)
         median = float(np.median(eff["targets"]))
         several = len(sets) > 1
         ev = cls.evidence
