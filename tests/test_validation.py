@@ -21,7 +21,8 @@ COMMITTED = ROOT / "docs" / "validation"
 
 
 def _compare(new, old, path="metrics"):
-    """Every number within TOLERANCE (rank correlations RANK_TOLERANCE), other leaves equal."""
+    """Every number within TOLERANCE, absolute or relative (rank correlations
+    RANK_TOLERANCE), other leaves equal."""
     if isinstance(old, dict):
         assert isinstance(new, dict) and set(new) == set(old), (path, set(new) ^ set(old))
         for key in old:
@@ -34,7 +35,7 @@ def _compare(new, old, path="metrics"):
         assert new == old, (path, new, old)
     else:
         tolerance = RANK_TOLERANCE if path.endswith("spearman") else TOLERANCE
-        assert math.isclose(new, old, rel_tol=0.0, abs_tol=tolerance), (path, new, old)
+        assert math.isclose(new, old, rel_tol=TOLERANCE, abs_tol=tolerance), (path, new, old)
 
 
 @pytest.fixture(scope="module")

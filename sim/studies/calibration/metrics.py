@@ -87,8 +87,9 @@ def gdp_metrics(gdp_2010: np.ndarray, gdp_2020: np.ndarray,
                 predicted_2020: np.ndarray) -> dict[str, float]:
     """Fit of predicted GDP shares: log growth of each group's share of the total.
 
-    Only pass comparable groups (no imputed 2010 GDP); shares are taken over
-    the groups passed, so nominal and real values can be compared.
+    Only pass comparable groups (no imputed 2010 GDP), and 2020 GDP at 2010 prices
+    (deflated by each province's deflator, as the model's); shares are taken over the
+    groups passed.
     """
     s10 = gdp_2010 / gdp_2010.sum()
     s20 = gdp_2020 / gdp_2020.sum()

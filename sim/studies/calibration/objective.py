@@ -10,7 +10,8 @@ groups, with one error variance per component:
 * population: log growth ln(P̂₂₀₂₀/P₂₀₁₀) − ln(P₂₀₂₀/P₂₀₁₀);
 * urban: 2020 urban share, predicted − observed (percentage points);
 * gdp: log growth 2010→2019 of the group's share of the training groups' GDP
-  (comparable groups only: no imputed 2010 GDP; 2019 avoids the 2020 shock);
+  (comparable groups only: no imputed 2010 GDP; 2019 avoids the 2020 shock; 2019
+  deflated by the provinces' GDP deflators, as the model's GDP is at 2010 prices);
 * registered: ln of predicted over observed 2020 residents registered in another
   county of the province, and in another province (two residuals per group);
 * ages: 2020 shares of residents aged 0–14 and 65+, predicted − observed
@@ -97,7 +98,7 @@ def residuals(outcome: EndState, targets: Targets, mask: np.ndarray) -> dict[str
         predicted(outcome.aged_0_14) / pop - observed("aged_0_14_2020") / p20,
         predicted(outcome.aged_65_plus) / pop - observed("aged_65_plus_2020") / p20])
     gdp19 = predicted(outcome.gdp_2019)[ok]
-    obs19 = observed("gdp_2019")[ok]
+    obs19 = observed("real_gdp_2019")[ok]  # in 2010 prices, as the model's GDP
     gdp10 = observed("gdp_2010")[ok]
     growth = (np.log(gdp19.sum() / gdp10.sum())
               - np.log(observed("real_gdp_2019")[ok].sum() / gdp10.sum()))

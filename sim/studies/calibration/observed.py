@@ -29,7 +29,8 @@ from sim.model.region import REGIONS, load_region
 
 #: Group columns, all per comparison group (persons, bn yuan).
 GROUP_COLUMNS = ("name", "name_en", "province", "in_ccec", "n_units", "pop_2010", "pop_2020",
-                 "urban_2010", "urban_2020", "gdp_2010", "gdp_2020", "gdp_comparable",
+                 "urban_2010", "urban_2020", "gdp_2010", "gdp_2020", "real_gdp_2020",
+                 "gdp_comparable",
                  "registered_other_county_2020", "registered_other_province_2020",
                  "aged_0_14_2020", "aged_65_plus_2020", "gdp_2019", "real_gdp_2019",
                  "farm_employed_2020", "primary_va_2019", "fai_2017", "gdp_2017", "lon", "lat")
@@ -115,17 +116,19 @@ def census_targets(region: str = "sichuan_chongqing") -> Targets:
     gdp10 = counties["gdp_2010_10k_yuan"].to_numpy() / 1e5
     gdp19 = counties["gdp_2019_10k_yuan"].to_numpy() / 1e5
     gdp20 = counties["gdp_2020_10k_yuan"].to_numpy() / 1e5
-    deflator_2019 = counties["province_en"].map(
-        {p: economy.deflator(p, 2019) for p in counties["province_en"].unique()}).to_numpy()
+    deflator_2019, deflator_2020 = (counties["province_en"].map(
+        {p: economy.deflator(p, year) for p in counties["province_en"].unique()}).to_numpy()
+        for year in (2019, 2020))
     gdp17 = np.nan_to_num(gdp10 * (gdp19 / gdp10) ** (7 / 9))  # log-linear, nominal
     pop = units["pop_2020"].to_numpy(dtype=float)
     frame = pd.DataFrame({
         "g": unit_group, "gdp_2010": np.nan_to_num(gdp10), "gdp_2020": gdp20,
-        "missing": np.isnan(gdp10), "wlon": units["lon"] * pop, "wlat": units["lat"] * pop,
+        "real_2020": gdp20 / deflator_2020, "missing": np.isnan(gdp10), "wlon": units["lon"] * pop, "wlat": units["lat"] * pop,
         "pop": pop, "other_county": units["inmig_other_county_2020"].to_numpy(dtype=float),
         "other_province": units["inmig_other_province_2020"].to_numpy(dtype=float),
         "young": young, "old": old, "gdp_2019": gdp19, "real_2019": gdp19 / deflator_2019,
         "farm_employed": counties["emp_primary_share_2020"].to_numpy() / 100.0 * pop,
+        # Yuzhong (渝中区) reports no primary value added: an all-urban district.
         "va_primary_2019": counties["va_primary_2019_10k_yuan"].fillna(0).to_numpy() / 1e5,
         "fai_2017": counties["fixed_investment_2017_100m_yuan"].to_numpy() / 10.0,
         "gdp_2017": gdp17,
@@ -133,7 +136,7 @@ def census_targets(region: str = "sichuan_chongqing") -> Targets:
         "province": units["province_en"].to_numpy(),
         "name_en": units["name_en"].to_numpy(),
     }).groupby("g")
-    sums = frame[["gdp_2010", "gdp_2020", "missing", "wlon", "wlat", "pop", "other_county",
+    sums = frame[["gdp_2010", "gdp_2020", "real_2020", "missing", "wlon", "wlat", "pop", "other_county",
                   "other_province", "young", "old", "gdp_2019", "real_2019", "farm_employed",
                   "va_primary_2019", "fai_2017", "gdp_2017"]].sum()
     groups = pd.DataFrame({
@@ -148,6 +151,7 @@ def census_targets(region: str = "sichuan_chongqing") -> Targets:
         "urban_2020": cmp.loc[codes, "urban_2020"].to_numpy(dtype=float),
         "gdp_2010": np.where(sums["missing"] > 0, np.nan, sums["gdp_2010"]),
         "gdp_2020": sums["gdp_2020"].to_numpy(),
+        "real_gdp_2020": sums["real_2020"].to_numpy(),
         "gdp_comparable": (sums["missing"] == 0).to_numpy(),
         "registered_other_county_2020": sums["other_county"].to_numpy(),
         "registered_other_province_2020": sums["other_province"].to_numpy(),
@@ -172,6 +176,7 @@ def census_targets(region: str = "sichuan_chongqing") -> Targets:
 def end_values(end: Any) -> dict[str, np.ndarray]:
     """A run's end-year values per unit, by the group column they are compared with."""
     return {"pop_2020": end.population, "urban_2020": end.urban, "gdp_2020": end.gdp,
+            "real_gdp_2020": end.gdp,
             "registered_other_county_2020": end.registered_other_county,
             "registered_other_province_2020": end.registered_other_province,
             "aged_0_14_2020": end.aged_0_14, "aged_65_plus_2020": end.aged_65_plus,

@@ -41,7 +41,7 @@ def _gdp_table(split: dict[str, Any]) -> list[str]:
     for key in ("model", "model_priors", "persistence"):
         m = split[key]["gdp"]
         label = PREDICTORS[key] if key != "persistence" else (
-            "(a) persistence: province's nominal GDP growth")
+            "(a) persistence: province's real GDP growth")
         lines.append(f"| {label} | {_f(m['r2'])} | {_f(m['rmse'])} | {_f(m['mdape'], 1)} | "
                      f"{_f(m['spearman'])} | {_f(m['sign'], 2)} | {m['n']} |")
     return lines
@@ -105,9 +105,10 @@ def readme(record: dict[str, Any], calibration: dict[str, Any] | None, figures: 
               f"`{main}`:", "", *_urban_table(subs[main]["held_out"]), "",
               "All groups:", "", *_urban_table(subs[main]["all"]), ""]
     lines += ["## GDP", "",
-              "Observed GDP is at current prices, the model's at 2010 prices, so groups are "
-              "compared by their *share* of the compared groups' GDP (log growth of the "
-              "share 2010→2020), over the groups without imputed 2010 GDP. All such groups "
+              "The model's GDP is at 2010 prices; observed 2020 GDP is deflated by each "
+              "province's GDP deflator (provinces_macro.csv), and groups are compared by "
+              "their *share* of the compared groups' GDP (log growth of the share "
+              "2010→2020), over the groups without imputed 2010 GDP. All such groups "
               f"of `{main}`:", "", *_gdp_table(subs[main]["all"]), "",
               "Held-out groups:", "", *_gdp_table(subs[main]["held_out"]), ""]
     real_obs = (t["observed_gdp_2020_nominal"] / t["observed_gdp_2010_nominal"]
