@@ -273,6 +273,29 @@ def test_fan_chart_draws_and_names_the_parameter_band(four):
     plt.close("all")
 
 
+def test_lever_comparison_draws_the_parameter_band_inside_the_whole_band(four):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sim import analysis, figures
+    from sim.model.schema import display_scale
+
+    ax = figures.lever_comparison(four.path, "population", year=2022)
+    band = next(line for line in ax.lines if line.get_gid() == "parameter_band:b")
+    summary = analysis.compare(analysis.read_results(four.path), "population", "baseline",
+                               years=[2022])
+    row = summary.set_index("scenario").loc["b"]
+    scale = display_scale("population", relative=False)
+    np.testing.assert_allclose(band.get_xdata(),
+                               [row["parameter_low"] * scale, row["parameter_high"] * scale])
+    assert row["low"] <= row["parameter_low"] <= row["parameter_high"] <= row["high"]
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "5–95 %, the 4 parameter sets' means" in texts
+    plt.close("all")
+
+
 def test_resume_of_an_interrupted_ensemble_batch_gives_identical_tables(four, files,
                                                                         tmp_path,
                                                                         record_runs):
@@ -364,3 +387,7 @@ def test_command_line_ensemble_option(files, tmp_path, capsys):
     assert list(runs["parameter_set"]) == [0, 1]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["spec"]["ensemble"] == 2 and manifest["ensemble"]["size"] == 2
+    capsys.readouterr()
+    assert main(["status", str(out)]) == 0
+    assert (f"parameter sets: 2 members of {files['ensemble']} (6 in the file), each with "
+            "every replicate") in capsys.readouterr().out.splitlines()

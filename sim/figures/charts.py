@@ -124,8 +124,11 @@ def lever_comparison(results: Any, variable_name: str, baseline: str = "baseline
                      year: int | None = None, relative: bool = False,
                      band: tuple[float, float] = BAND, order: Sequence[str] | None = None,
                      ax: Axes | None = None, title: str | None = None,
-                     xlabel: str | None = None) -> Axes:
+                     xlabel: str | None = None, legend: bool = True) -> Axes:
     """Each scenario's difference from the baseline in one year, with its band, sorted.
+
+    With a calibrated ensemble the whisker is the band over all runs and a thick bar
+    on it the band of the parameter sets' means (parameter uncertainty alone).
 
     Args:
         results: results folder, ResultsSet or runs.
@@ -138,9 +141,11 @@ def lever_comparison(results: Any, variable_name: str, baseline: str = "baseline
         ax: where to draw.
         title: axes title.
         xlabel: axis label (default: the variable's difference with its unit).
+        legend: with an ensemble, a legend of the two bands under the axis.
 
     Returns:
-        The Axes, with one marker and interval per scenario (gid ``scenario:<name>``).
+        The Axes, with one marker and interval per scenario (gid ``scenario:<name>``;
+        the parameter band's gid is ``parameter_band:<name>``).
     """
     rs = as_results_set(results)
     year = final_year(rs, year)
@@ -149,6 +154,14 @@ def lever_comparison(results: Any, variable_name: str, baseline: str = "baseline
     scale = display_scale(variable_name, relative=relative)
     ax = ax if ax is not None else style.figure("single")[1]
     _draw_dots(ax, summary, scale, style.scenario_styles(rs.scenarios, baseline), order)
+    if legend and summary.attrs.get("ensemble"):
+        lo, hi = summary.attrs.get("band", band)
+        sets = int(summary["parameter_sets"].max())
+        style.legend_under_axis(ax, [
+            Line2D([], [], color=style.BASELINE_COLOR, lw=1.1,
+                   label=f"{lo:g}–{hi:g} %, all runs: parameters and draws"),
+            Line2D([], [], color=style.BASELINE_COLOR, lw=4.0, alpha=0.45,
+                   label=f"{lo:g}–{hi:g} %, the {sets} parameter sets' means")])
     ax.set_xlabel(axis_label(variable_name, difference=True, relative=relative,
                              baseline=baseline) if xlabel is None else xlabel)
     ax.set_title(f"{variable(variable_name).label}, {year}" if title is None else title)
@@ -172,6 +185,11 @@ def _draw_dots(ax: Axes, summary: pd.DataFrame, scale: float,
             err = [[mean - row["low"] * scale], [row["high"] * scale - mean]]
             ax.errorbar([mean], [yi], xerr=np.abs(err), fmt=marker, color=color, ms=4,
                         elinewidth=1.1, capsize=0, gid=f"scenario:{name}")
+            if summary.attrs.get("ensemble") and np.isfinite(row.get("parameter_low", np.nan)):
+                # The band of the parameter sets' means: parameter uncertainty alone.
+                ax.plot([row["parameter_low"] * scale, row["parameter_high"] * scale], [yi, yi],
+                        color=color, lw=4.0, alpha=0.45, solid_capstyle="butt", zorder=1,
+                        gid=f"parameter_band:{name}")
         else:
             ax.plot([mean], [yi], marker, color=color, ms=4, gid=f"scenario:{name}")
     if zero_line:

@@ -209,13 +209,15 @@ def _figure_makers(rs: ResultsSet, baseline: str, year: int, others: list[str], 
         for ax, (variable, relative, title) in zip(axes, LEVER_PANELS, strict=True):
             # The panel title names the indicator, so the axis label leaves it out.
             charts.lever_comparison(rs, variable, baseline, year=year, relative=relative,
-                                   order=order, ax=ax, title=title,
+                                   order=order, ax=ax, title=title, legend=False,
                                    xlabel=(f"Δ vs {baseline} " if len(baseline) <= 12
                                            else "Δ ")
                                           + f"({difference_unit(variable, relative)})")
             order = order or [t.get_text() for t in ax.get_yticklabels()]
+        bars = (" Thick bars: the band of the parameter sets' means." if rs.parameter_sets > 1
+                else "")
         return fig, (f"Difference from {baseline} in {year}, by scenario (mean and {band}); "
-                     "sorted by the GDP effect.")
+                     f"sorted by the GDP effect.{bars}")
 
     def pilot() -> tuple[Any, str]:
         fig, ax = style.figure("single", 0.9 + 0.2 * len(others))

@@ -123,7 +123,8 @@ def census_targets(region: str = "sichuan_chongqing") -> Targets:
     pop = units["pop_2020"].to_numpy(dtype=float)
     frame = pd.DataFrame({
         "g": unit_group, "gdp_2010": np.nan_to_num(gdp10), "gdp_2020": gdp20,
-        "real_2020": gdp20 / deflator_2020, "missing": np.isnan(gdp10), "wlon": units["lon"] * pop, "wlat": units["lat"] * pop,
+        "real_2020": gdp20 / deflator_2020, "missing": np.isnan(gdp10),
+        "wlon": units["lon"] * pop, "wlat": units["lat"] * pop,
         "pop": pop, "other_county": units["inmig_other_county_2020"].to_numpy(dtype=float),
         "other_province": units["inmig_other_province_2020"].to_numpy(dtype=float),
         "young": young, "old": old, "gdp_2019": gdp19, "real_2019": gdp19 / deflator_2019,
@@ -136,9 +137,9 @@ def census_targets(region: str = "sichuan_chongqing") -> Targets:
         "province": units["province_en"].to_numpy(),
         "name_en": units["name_en"].to_numpy(),
     }).groupby("g")
-    sums = frame[["gdp_2010", "gdp_2020", "real_2020", "missing", "wlon", "wlat", "pop", "other_county",
-                  "other_province", "young", "old", "gdp_2019", "real_2019", "farm_employed",
-                  "va_primary_2019", "fai_2017", "gdp_2017"]].sum()
+    sums = frame[["gdp_2010", "gdp_2020", "real_2020", "missing", "wlon", "wlat", "pop",
+                  "other_county", "other_province", "young", "old", "gdp_2019", "real_2019",
+                  "farm_employed", "va_primary_2019", "fai_2017", "gdp_2017"]].sum()
     groups = pd.DataFrame({
         "name": cmp.loc[codes, "member_names"].to_numpy(),
         "name_en": frame["name_en"].agg("; ".join).to_numpy(),
