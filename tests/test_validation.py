@@ -136,6 +136,16 @@ def test_shipped_parameter_file_is_the_default_and_has_provenance():
     assert read_parameter_file(data_file("calibrated_parameters.toml")) == defaults
 
 
+@pytest.mark.parametrize("name", ["calibrated_parameters.toml", "calibrated_ensemble.csv"])
+def test_the_shipped_calibration_files_are_those_of_the_committed_calibration(name):
+    # The report's Reproduce block copies them from docs/validation/calibration.
+    shipped = data_file(name).read_bytes()
+    assert shipped == (COMMITTED / "calibration" / name).read_bytes()
+    record = json.loads((COMMITTED / "calibration" / "calibration.json").read_text())
+    assert f"objective J at the optimum {record['fit']['objective']:.3f}" in (
+        data_file("calibrated_ensemble.csv").read_text(encoding="utf-8"))
+
+
 # --- bad input: one line, exit code 2 -------------------------------------------------
 
 

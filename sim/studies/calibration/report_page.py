@@ -172,7 +172,7 @@ def readme(record: dict[str, Any], calibration: dict[str, Any] | None, figures: 
         "",
         "```",
         "countysim calibrate --out docs/validation/calibration"
-        "   # ≈ 50 min on 2 cores; --resume continues an interrupted run",
+        "   # ≈ 40 min on 2 cores; --resume continues an interrupted run",
         "cp docs/validation/calibration/{calibrated_parameters.toml,calibrated_ensemble.csv}"
         " sim/data/",
         "countysim validate --out docs/validation   # ≈ 4 min (--lopo-evals 0: ≈ 40 s)",

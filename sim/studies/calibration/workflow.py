@@ -161,8 +161,8 @@ def calibration_objective(region: str = "sichuan_chongqing",
 
 
 def run_calibration(out: Path, *, region: str = "sichuan_chongqing",
-                    names: tuple[str, ...] = DEFAULT_FIT, starts: int = 6, workers: int = 2,
-                    max_evals: int = 3000, profile_points: int = 5, profile_evals: int = 300,
+                    names: tuple[str, ...] = DEFAULT_FIT, starts: int = 3, workers: int = 2,
+                    max_evals: int = 2500, profile_points: int = 5, profile_evals: int = 300,
                     priors: tuple[Prior, ...] = (), steps: int = 0, walkers: int = 64,
                     members: int = 40, temperature: float = 1.0, resume: bool = False,
                     log=print) -> dict[str, Any]:
