@@ -454,6 +454,7 @@ def test_command_line_batch_and_status(scenario_files, tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert status.returncode == 0, status.stderr
     assert status.stdout.startswith(f"cli ({out}): 2 runs: 2 done, 0 failed, 0 missing\n")
+    assert "parameter sets" not in status.stdout  # the point estimate: no ensemble line
 
 
 def test_dask_tasks_are_impure_with_distinct_keys(spec):

@@ -39,8 +39,8 @@ def handle(args: argparse.Namespace) -> int:
         sweep += f"; design of {design['points']} points of {', '.join(design['factors'])}"
     scenarios = ", ".join(f"{s['name']} ×{s['replicates']}" for s in m["scenarios"])
     print(f"scenarios: {scenarios}{sweep}; root seed {m['root_seed']}")
-    ensemble = m.get("ensemble")
-    if ensemble:
+    ensemble = m.get("ensemble") or {}
+    if ensemble.get("size", 1) > 1:
         print(f"parameter sets: {ensemble['size']} members of {ensemble['file']} "
               f"({ensemble['members_in_file']} in the file), each with every replicate")
     last = m["sessions"][-1] if m["sessions"] else {}
