@@ -36,12 +36,14 @@ lock:
 demo: $(STAMP)
 	$(VENV)/bin/countysim run scenarios/baseline.toml --out results/baseline
 
+# The suite on every core (pytest-xdist); a module's tests stay on one worker, so its
+# fixtures are built once. Run one file or test without workers: .venv/bin/pytest -n 0 ...
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadscope
 
 # The slow tests too (the full fault-injection test, about five minutes).
 test-slow: $(STAMP)
-	$(PY) -m pytest -m "slow or not slow"
+	$(PY) -m pytest -n auto --dist loadscope -m "slow or not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
