@@ -42,7 +42,7 @@ def main() -> int:
                                              tmpfs=tmpfs if mounted else None)
                 for o in outcomes:
                     tried += 1
-                    ok = o.runs_lost == 0 and o.identical and "Traceback" not in o.stderr
+                    ok = o.runs_lost == 0 and o.identical and not o.traceback
                     survived += ok
                     lost += o.runs_lost
                     print(f"round {seed} {o.fault:20s} exit {o.exit_code!s:>4}; "

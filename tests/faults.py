@@ -17,6 +17,7 @@ import errno
 import io
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -61,6 +62,17 @@ sys.exit(main())
 """
 
 
+#: CPython's multiprocessing resource tracker, a helper process that shares the batch's
+#: stderr, sometimes prints this at exit after a worker was killed with SIGKILL: it is
+#: told twice to forget one of the pool's semaphores. It is not countysim's output and
+#: touches no run (seen once in 60 faults, Python 3.13.0; docs/batches.md).
+RESOURCE_TRACKER_KEYERROR = re.compile(
+    r"Traceback \(most recent call last\):\n"
+    r"  File \"[^\"\n]*multiprocessing/resource_tracker\.py\", line \d+, in main\n"
+    r"(?:    .*\n)*"
+    r"KeyError: '[^'\n]*'\n?")
+
+
 @dataclass
 class Outcome:
     """What one fault did."""
@@ -71,6 +83,11 @@ class Outcome:
     identical: bool
     exit_code: int | None
     stderr: str
+
+    @property
+    def traceback(self) -> bool:
+        """countysim printed a traceback (the resource tracker's KeyError aside)."""
+        return "Traceback" in RESOURCE_TRACKER_KEYERROR.sub("", self.stderr)
 
 
 def write_batch(folder: Path, replicates: int, seed: int = 3) -> Path:

@@ -7,6 +7,7 @@ start, the executor chosen from the work, and the fault-injection test.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import fcntl
 import json
@@ -320,7 +321,26 @@ def check_outcomes(outcomes) -> None:
     lost = [(o.fault, o.runs_lost) for o in outcomes if o.runs_lost or not o.identical]
     assert not lost, lost
     for o in outcomes:
-        assert "Traceback" not in o.stderr, (o.fault, o.stderr)
+        assert not o.traceback, (o.fault, o.stderr)
+
+
+TRACKER_KEYERROR = """\
+Traceback (most recent call last):
+  File "/usr/lib/python3.13/multiprocessing/resource_tracker.py", line 254, in main
+    cache[rtype].remove(name)
+    ~~~~~~~~~~~~~~~~~~~^^^^^^
+KeyError: '/mp-30yi8lnu'
+"""
+
+
+def test_only_the_resource_trackers_keyerror_is_not_counted_as_a_traceback():
+    outcome = faults.Outcome("worker_killed", 0, 0, True, 0, "countysim: stopped\n")
+    assert not outcome.traceback
+    assert not dataclasses.replace(outcome, stderr=TRACKER_KEYERROR).traceback
+    ours = ('Traceback (most recent call last):\n  File "/work/sim/x.py", line 3, in f\n'
+            "KeyError: 'a'\n")
+    assert dataclasses.replace(outcome, stderr=TRACKER_KEYERROR + ours).traceback
+    assert dataclasses.replace(outcome, stderr=ours).traceback
 
 
 def test_fault_injection_quick(tmp_path):

@@ -227,5 +227,5 @@ def test_calibrated_real_growth_2010_2019_is_within_a_point_of_the_observed():
     simulated = targets.aggregate(out.gdp_2019)[ok].sum() / g["gdp_2010"].to_numpy()[ok].sum()
     observed = g["real_gdp_2019"].to_numpy()[ok].sum() / g["gdp_2010"].to_numpy()[ok].sum()
     sim_rate, obs_rate = simulated ** (1 / 9) - 1, observed ** (1 / 9) - 1
-    assert 0.08 < obs_rate < 0.11  # the provinces' real indices: about 9.8 % a year
+    assert 0.08 < obs_rate < 0.11  # the provinces' real indices: about 9.9 % a year
     assert abs(sim_rate - obs_rate) < 0.01, (sim_rate, obs_rate)

@@ -293,6 +293,9 @@ def test_lever_comparison_draws_the_parameter_band_inside_the_whole_band(four):
     assert row["low"] <= row["parameter_low"] <= row["parameter_high"] <= row["high"]
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "5–95 %, the 4 parameter sets' means" in texts
+    # Only the lever comparison draws the bar: the β chart's dots stay as they were.
+    beta = figures.beta_chart(four.path)
+    assert not any(str(line.get_gid()).startswith("parameter_band") for line in beta.lines)
     plt.close("all")
 
 

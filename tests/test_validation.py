@@ -10,12 +10,16 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from sim.apps.cli import main
+from sim.apps.cli import build_parser, main
 from sim.base.errors import InputError
 from sim.base.sources import data_file
 from sim.model.parameters import Parameters, calibrated_values, default_parameters
 from sim.studies.calibration.report import RANK_TOLERANCE, TOLERANCE
-from sim.studies.calibration.workflow import read_parameter_file
+from sim.studies.calibration.workflow import (
+    calibration_objective,
+    literature_priors,
+    read_parameter_file,
+)
 
 COMMITTED = ROOT / "docs" / "validation"
 
@@ -136,14 +140,35 @@ def test_shipped_parameter_file_is_the_default_and_has_provenance():
     assert read_parameter_file(data_file("calibrated_parameters.toml")) == defaults
 
 
+CALIBRATION = json.loads((COMMITTED / "calibration" / "calibration.json").read_text())
+
+
 @pytest.mark.parametrize("name", ["calibrated_parameters.toml", "calibrated_ensemble.csv"])
 def test_the_shipped_calibration_files_are_those_of_the_committed_calibration(name):
     # The report's Reproduce block copies them from docs/validation/calibration.
-    shipped = data_file(name).read_bytes()
-    assert shipped == (COMMITTED / "calibration" / name).read_bytes()
-    record = json.loads((COMMITTED / "calibration" / "calibration.json").read_text())
-    assert f"objective J at the optimum {record['fit']['objective']:.3f}" in (
+    assert data_file(name).read_bytes() == (COMMITTED / "calibration" / name).read_bytes()
+
+
+def test_the_ensemble_header_names_the_committed_optimum():
+    assert f"objective J at the optimum {CALIBRATION['fit']['objective']:.3f}" in (
         data_file("calibrated_ensemble.csv").read_text(encoding="utf-8"))
+
+
+def test_J_at_the_shipped_parameters_is_the_committed_optimum():
+    # One 2010→2020 run: guards the objective (e.g. GDP shares compared at 2010 prices).
+    objective = calibration_objective(priors=literature_priors())
+    value = objective.evaluate_parameters(default_parameters())
+    assert value.objective == pytest.approx(CALIBRATION["fit"]["objective"], abs=1e-6)
+    assert value.prior == pytest.approx(CALIBRATION["fit"]["prior_penalty"], abs=1e-9)
+
+
+def test_calibrate_defaults_are_the_settings_of_the_committed_calibration():
+    args = build_parser().parse_args(["calibrate"])
+    settings, chain = CALIBRATION["settings"], CALIBRATION["posterior"]
+    assert (args.starts, args.max_evals) == (settings["starts"],
+                                             settings["max_evals_per_start"])
+    assert (args.steps, args.walkers, args.members, args.temperature) == (
+        chain["steps"], chain["walkers"], chain["members"], chain["temperature"])
 
 
 # --- bad input: one line, exit code 2 -------------------------------------------------

@@ -153,8 +153,9 @@ def lever_comparison(results: Any, variable_name: str, baseline: str = "baseline
                                years=[year])
     scale = display_scale(variable_name, relative=relative)
     ax = ax if ax is not None else style.figure("single")[1]
-    _draw_dots(ax, summary, scale, style.scenario_styles(rs.scenarios, baseline), order)
-    if legend and summary.attrs.get("ensemble"):
+    _draw_dots(ax, summary, scale, style.scenario_styles(rs.scenarios, baseline), order,
+               parameter_band=True)
+    if legend and summary.attrs.get("ensemble") and (summary["n"] > 1).any():
         lo, hi = summary.attrs.get("band", band)
         sets = int(summary["parameter_sets"].max())
         style.legend_under_axis(ax, [
@@ -170,8 +171,12 @@ def lever_comparison(results: Any, variable_name: str, baseline: str = "baseline
 
 def _draw_dots(ax: Axes, summary: pd.DataFrame, scale: float,
                styles: dict[str, dict[str, Any]], order: Sequence[str] | None,
-               marker: str = "o", zero_line: bool = True) -> list[str]:
-    """A dot and whisker per scenario, top to bottom in ``order``; returns the order."""
+               marker: str = "o", zero_line: bool = True, parameter_band: bool = False
+               ) -> list[str]:
+    """A dot and whisker per scenario, top to bottom in ``order``; returns the order.
+
+    ``parameter_band``: with an ensemble, also a thick bar of the parameter sets' means.
+    """
     summary = summary.set_index("scenario")
     if order is None:
         order = list(summary.sort_values("mean", ascending=False).index)
@@ -185,7 +190,8 @@ def _draw_dots(ax: Axes, summary: pd.DataFrame, scale: float,
             err = [[mean - row["low"] * scale], [row["high"] * scale - mean]]
             ax.errorbar([mean], [yi], xerr=np.abs(err), fmt=marker, color=color, ms=4,
                         elinewidth=1.1, capsize=0, gid=f"scenario:{name}")
-            if summary.attrs.get("ensemble") and np.isfinite(row.get("parameter_low", np.nan)):
+            if (parameter_band and summary.attrs.get("ensemble")
+                    and np.isfinite(row.get("parameter_low", np.nan))):
                 # The band of the parameter sets' means: parameter uncertainty alone.
                 ax.plot([row["parameter_low"] * scale, row["parameter_high"] * scale], [yi, yi],
                         color=color, lw=4.0, alpha=0.45, solid_capstyle="butt", zorder=1,

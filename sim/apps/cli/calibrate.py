@@ -20,9 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "chain.npz, calibrated_ensemble.csv and README.md. Copy "
                     "calibrated_parameters.toml and calibrated_ensemble.csv to sim/data/ to "
                     "make them the defaults. The defaults are the settings of the shipped "
-                    "calibration; the full run took 40 min on 2 cores on 2026-12-04 (13 min "
-                    "of optimisation and profiles, 28 min of sampling); --resume continues "
-                    "an interrupted one.")
+                    "calibration (docs/validation/calibration/calibration.json), which took "
+                    "about 40 min on 2 cores (13 min of optimisation and profiles, 28 min "
+                    "of sampling); --resume continues an interrupted one.")
     p.add_argument("--region", default="sichuan_chongqing",
                    help="region to simulate and fit (default: sichuan_chongqing)")
     p.add_argument("--out", type=Path, default=Path("results/calibration"),
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="model runs per profile point (default 300)")
     p.add_argument("--steps", type=whole_number("--steps", 0), default=3000,
                    help="MCMC steps per walker of the posterior sample; 0 skips it "
-                        "(default 3000, ≈ 28 min on 2 cores; about 10 autocorrelation "
+                        "(default 3000, ≈ 28 min on 2 cores; 8–11 autocorrelation "
                         "times of the shipped chain, which has not converged)")
     p.add_argument("--walkers", type=whole_number("--walkers", 2), default=64,
                    help="emcee walkers, at least twice the fitted parameters (default 64)")

@@ -129,7 +129,9 @@ OBJECTIVE_TEXT = ("J = Σ_k n_k ln(MSE_k) over the training groups (concentrated
                   "and age group")
 DATA_TEXT = ("2010 and 2020 censuses per comparison group (sim/data/cmp_groups.csv, "
              "counties.csv, census_age_migration.csv: residents by age, sex and "
-             "registration), county GDP 2010 and 2020 (counties.csv); validation run from "
+             "registration), county GDP 2010, 2019 and 2020, primary value added 2019 and "
+             "fixed investment 2017 (counties.csv), GDP of 2019 and 2020 deflated by the "
+             "province's GDP deflator (provinces_macro.csv); validation run from "
              "the 2010 census state with the rail lines of 2010–2020 opened in their real "
              "years, deterministic")
 
