@@ -219,11 +219,14 @@ def test_resume_after_a_worker_process_is_killed(spec, serial, tmp_path):
     killer = threading.Thread(target=kill_a_worker_after_two_runs)
     killer.start()
     try:
-        with pytest.raises(sim.BatchAborted, match="a worker process died"):
+        with pytest.raises(sim.BatchAborted, match="a worker process died") as aborted:
             sim.run_batch(spec, out, executor="processes", workers=2, progress=False,
                           chunk_size=1)
     finally:
         killer.join()
+    # The message counts the runs kept: every run whose parts are on disk.
+    kept = len(done_runs(out, TABLES))
+    assert f"; {kept} runs finished this session and are kept;" in str(aborted.value)
     resumed = resume_and_check(spec, out, TABLES, planned=8, at_least=2)
     assert_same_tables(serial, resumed)
 

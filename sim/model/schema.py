@@ -132,6 +132,18 @@ _POPULATION = _c("population", "float64", "residents at the end of the year", "P
 _YEAR = _c("year", "int64", "calendar year; the start year's row is the initial state", "Year")
 _CODE = _c("code", "int64", "2020 administrative code of the county", "County")
 
+#: Age-structure columns of county_year and region_year (same definitions in both).
+_AGE_STRUCTURE = (
+    _c("share_aged_0_14", "float64", "share of residents aged 0–14", "Aged 0–14", "%", 100,
+       "pp"),
+    _c("share_aged_15_64", "float64", "share of residents aged 15–64", "Aged 15–64", "%", 100,
+       "pp"),
+    _c("share_aged_65_plus", "float64", "share of residents aged 65 and over", "Aged 65+",
+       "%", 100, "pp"),
+    _c("dependency_ratio", "float64", "residents aged 0–14 and 65+ per resident aged 15–64",
+       "Dependency ratio", "%", 100, "pp"),
+)
+
 COUNTY_YEAR = Table("county_year", "one row per county and year", (
     *ID, _YEAR, _CODE,
     _c("name_en", "str", "English name of the county", "County"),
@@ -167,14 +179,7 @@ COUNTY_YEAR = Table("county_year", "one row per county and year", (
        "of the province", "Residents registered in another county", "thousand", _THOUSAND),
     _c("registered_other_province", "float64", "residents registered in another province",
        "Residents registered in another province", "thousand", _THOUSAND),
-    _c("share_aged_0_14", "float64", "share of residents aged 0–14", "Aged 0–14", "%", 100,
-       "pp"),
-    _c("share_aged_15_64", "float64", "share of residents aged 15–64", "Aged 15–64", "%", 100,
-       "pp"),
-    _c("share_aged_65_plus", "float64", "share of residents aged 65 and over", "Aged 65+",
-       "%", 100, "pp"),
-    _c("dependency_ratio", "float64", "residents aged 0–14 and 65+ per resident aged 15–64",
-       "Dependency ratio", "%", 100, "pp"),
+    *_AGE_STRUCTURE,
     _c("gdp_bn_yuan", "float64", "output of the year", "GDP", "bn yuan"),
     _c("gdp_per_capita_yuan", "float64", "GDP over year-end population", "GDP per capita",
        "thousand yuan", _THOUSAND),
@@ -248,14 +253,7 @@ REGION_YEAR = Table("region_year", "one row per year: regional totals and indica
        "end)", "Crude birth rate", "‰", 1000),
     _c("crude_death_rate", "float64", "deaths per resident (mean of the year's start and "
        "end)", "Crude death rate", "‰", 1000),
-    _c("share_aged_0_14", "float64", "share of residents aged 0–14", "Aged 0–14", "%", 100,
-       "pp"),
-    _c("share_aged_15_64", "float64", "share of residents aged 15–64", "Aged 15–64", "%", 100,
-       "pp"),
-    _c("share_aged_65_plus", "float64", "share of residents aged 65 and over", "Aged 65+",
-       "%", 100, "pp"),
-    _c("dependency_ratio", "float64", "residents aged 0–14 and 65+ per resident aged 15–64",
-       "Dependency ratio", "%", 100, "pp"),
+    *_AGE_STRUCTURE,
     _c("gdp_bn_yuan", "float64", "regional GDP", "GDP", "bn yuan"),
     _c("gdp_per_capita_yuan", "float64", "regional GDP over population", "GDP per capita",
        "thousand yuan", _THOUSAND),
@@ -318,6 +316,9 @@ RUNS = Table("runs", "a batch's runs table (runs.parquet): one row per planned r
 #: The tables a run writes, in order (``flows`` only when recorded).
 RUN_TABLES: dict[str, Table] = {t.name: t for t in (COUNTY_YEAR, REGION_YEAR, LEVERS_YEAR,
                                                      FLOWS, AGE_YEAR)}
+#: The run tables a batch writes unless told otherwise (``flows`` and ``age_year`` are
+#: switched on by their own options).
+DEFAULT_TABLES = ("county_year", "region_year", "levers_year")
 #: Age group labels of ``age_year``.
 AGE_GROUP_LABELS = ("0", "1-4", *(f"{a}-{a + 4}" for a in range(5, 85, 5)), "85+")
 #: Every table of a results folder.

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sim.model.schema import PARAMETER_SET
+from sim.model.schema import PARAMETER_SET, RUN_COLUMNS
 from sim.outputs.files import write_parquet_atomic
 
 RUNS = "runs.parquet"
@@ -165,9 +165,9 @@ def read_runs(out: Path) -> pd.DataFrame | None:
     return runs
 
 
-#: Columns a readable ``runs.parquet`` has (besides the design columns).
-RUNS_COLUMNS = ("run_id", "scenario", "replicate", "seed", "status", "error", "seconds",
-                "started")
+#: Columns a readable ``runs.parquet`` has (besides the design columns): the schema's,
+#: less ``parameter_set``, which files written before ensembles lack (read as 0).
+RUNS_COLUMNS = tuple(c for c in RUN_COLUMNS if c != PARAMETER_SET)
 
 
 def reconcile(runs: pd.DataFrame, done: Collection[str]) -> pd.DataFrame:

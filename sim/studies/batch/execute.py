@@ -190,6 +190,7 @@ def _run(spec: Any, out: Path, plan: list[RunSpec], pool: Pool, manifest: dict[s
 
     pending: set[Any] = set()
     finished = False
+    died: BaseException | None = None
     try:
         if isinstance(pool, SerialPool):
             chunk_size = 1  # no dispatch to amortise; an interrupt loses nothing
@@ -199,10 +200,7 @@ def _run(spec: Any, out: Path, plan: list[RunSpec], pool: Pool, manifest: dict[s
     except WriteError as err:
         raise err.in_folder(out, RESUME_HINT) from None
     except (cf.BrokenExecutor, cf.CancelledError) as err:
-        kept = len(done_runs(out, tables) - done)
-        raise BatchAborted(f"a worker process died ({type(err).__name__}); "
-                           f"{kept} runs finished this session and are kept; "
-                           "run again with --resume to finish the batch") from None
+        died = err  # reported below, once the pool is closed and its last parts written
     except Exception as err:
         if type(err).__name__ == "KilledWorker":
             raise BatchAborted(f"Dask lost workers running one chunk repeatedly ({err}); "
@@ -214,6 +212,11 @@ def _run(spec: Any, out: Path, plan: list[RunSpec], pool: Pool, manifest: dict[s
             bar.close()
         session["label"] = pool.label
         _finish_session(out, spec, plan, runs, manifest, session, stats, finished, t_start)
+    if died is not None:
+        kept = len(done_runs(out, tables) - done)
+        raise BatchAborted(f"a worker process died ({type(died).__name__}); "
+                           f"{kept} runs finished this session and are kept; "
+                           "run again with --resume to finish the batch")
     batch = Batch(out)
     batch.session = session
     return batch

@@ -34,7 +34,7 @@ from sim.base.errors import InputError
 from sim.base.tomlfile import read_toml
 from sim.model.ensemble import read_ensemble
 from sim.model.scenario import Scenario, load_scenario
-from sim.model.schema import RUN_TABLES
+from sim.model.schema import DEFAULT_TABLES, RUN_TABLES
 from sim.studies.batch import points
 from sim.studies.batch.fields import (
     MAX_RUNS,
@@ -49,7 +49,7 @@ from sim.studies.batch.fields import (
 from sim.studies.batch.plan import PointPlanner, RunSpec, run_seed  # noqa: F401 (moved)
 
 #: Run tables a batch can write (``flows`` is switched on separately).
-TABLES = ("county_year", "region_year", "levers_year")  # flows: output.flows = true
+TABLES = DEFAULT_TABLES  # flows: output.flows = true
 
 #: Fields of a batch file, as documented in docs/batches.md.
 BATCH_FIELDS = ("name", "description", "scenarios", "seed", "replicates", "deterministic",
