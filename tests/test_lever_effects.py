@@ -21,6 +21,8 @@ from sim.studies.lever_effects import (
     SINGLE_LEVER_SCENARIOS,
     lever_effects,
     read_table,
+    target_mask,
+    year_table,
 )
 
 #: Scenarios whose effect on their targets is below MIN_EFFECT_PCT at their documented
@@ -135,3 +137,22 @@ def test_check_notes_levers_whose_channel_is_not_identified(capsys):
     # one note per lever: both land levers of the quota-trading scenario
     assert sum("(land_layout): not identified" in n for n in notes) == 2
     assert not any("(innovation)" in n for n in notes)
+
+
+def test_the_urban_rural_evidence_quotes_the_models_migrant_share_effect():
+    # The number docs/levers.md compares with An & Yan (2024): the targets' share of
+    # residents registered in another county or province, 2025, lever minus baseline.
+    from sim.model.levers.urban_rural import MIGRANT_SHARE_POINTS, UrbanRural
+    from sim.model.parameters import default_parameters
+
+    scenario = load_scenario(SCENARIOS / "urban_rural.toml")
+    targets = target_mask(scenario)
+
+    def share(s) -> float:
+        rows = year_table(s, default_parameters()).iloc[targets]
+        return 100.0 * ((rows["registered_other_county"] + rows["registered_other_province"])
+                        .sum() / rows["population"].sum())
+
+    points = share(scenario) - share(load_scenario(SCENARIOS / "baseline.toml"))
+    assert round(points, 1) == MIGRANT_SHARE_POINTS, points
+    assert f"by {MIGRANT_SHARE_POINTS:.1f} points by 2025" in UrbanRural.evidence.measure
