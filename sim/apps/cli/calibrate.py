@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sim.apps.cli.run import whole_number
 from sim.base.errors import InputError
+from sim.studies.calibration.settings import SHIPPED
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,25 +30,29 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="output folder (default: results/calibration)")
     p.add_argument("--fit", default=None, metavar="NAMES",
                    help="comma-separated parameters to fit (default: the standard set)")
-    p.add_argument("--starts", type=whole_number("--starts", 1), default=3,
-                   help="starting points (default 3)")
+    p.add_argument("--starts", type=whole_number("--starts", 1), default=SHIPPED["starts"],
+                   help=f"starting points (default {SHIPPED['starts']})")
     p.add_argument("--workers", type=whole_number("--workers", 1), default=2,
                    help="processes (default 2)")
-    p.add_argument("--max-evals", type=whole_number("--max-evals", 1), default=2500,
-                   help="model runs per start (default 2500)")
-    p.add_argument("--profile-points", type=whole_number("--profile-points", 0), default=5,
+    p.add_argument("--max-evals", type=whole_number("--max-evals", 1), default=SHIPPED["max_evals"],
+                   help=f"model runs per start (default {SHIPPED['max_evals']})")
+    p.add_argument("--profile-points", type=whole_number("--profile-points", 0),
+                   default=SHIPPED["profile_points"],
                    help="profile grid points per parameter, at least 2; 0 skips profiles "
-                        "(default 5)")
-    p.add_argument("--profile-evals", type=whole_number("--profile-evals", 1), default=300,
-                   help="model runs per profile point (default 300)")
-    p.add_argument("--steps", type=whole_number("--steps", 0), default=3000,
+                        f"(default {SHIPPED['profile_points']})")
+    p.add_argument("--profile-evals", type=whole_number("--profile-evals", 1),
+                   default=SHIPPED["profile_evals"],
+                   help=f"model runs per profile point (default {SHIPPED['profile_evals']})")
+    p.add_argument("--steps", type=whole_number("--steps", 0), default=SHIPPED["steps"],
                    help="MCMC steps per walker of the posterior sample; 0 skips it "
-                        "(default 3000, ≈ 28 min on 2 cores; 8–11 autocorrelation "
+                        f"(default {SHIPPED['steps']}, ≈ 28 min on 2 cores; 8–11 autocorrelation "
                         "times of the shipped chain, which has not converged)")
-    p.add_argument("--walkers", type=whole_number("--walkers", 2), default=64,
-                   help="emcee walkers, at least twice the fitted parameters (default 64)")
-    p.add_argument("--members", type=whole_number("--members", 1), default=40,
-                   help="parameter vectors in calibrated_ensemble.csv (default 40)")
+    p.add_argument("--walkers", type=whole_number("--walkers", 2), default=SHIPPED["walkers"],
+                   help="emcee walkers, at least twice the fitted parameters "
+                        f"(default {SHIPPED['walkers']})")
+    p.add_argument("--members", type=whole_number("--members", 1), default=SHIPPED["members"],
+                   help=f"parameter vectors in calibrated_ensemble.csv (default "
+                        f"{SHIPPED['members']})")
     p.add_argument("--temperature", type=float, default=1.0,
                    help="T of the tempered posterior exp(−J/2T); > 1 widens it (default 1)")
     p.add_argument("--resume", action="store_true",

@@ -19,5 +19,7 @@ together). Modules:
 * :mod:`~sim.studies.calibration.rail_bypass`: what those openings did to bypassed
   counties in the model;
 * :mod:`~sim.studies.calibration.fit`: multi-start optimisation and profiles;
+* :mod:`~sim.studies.calibration.settings`: the shipped calibration's settings, the
+  defaults of ``countysim calibrate``;
 * :mod:`~sim.studies.calibration.report`: the validation report and its figures.
 """

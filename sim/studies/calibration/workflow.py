@@ -43,6 +43,7 @@ from sim.studies.calibration import fit, market_access, posterior, posterior_rep
 from sim.studies.calibration.objective import COMPONENTS, MOMENTS, Objective, SearchSpace
 from sim.studies.calibration.observed import Targets, census_targets
 from sim.studies.calibration.priors import Prior
+from sim.studies.calibration.settings import SHIPPED
 from sim.studies.calibration.split import held_out_mask
 
 #: Parameters fitted by default: the issue's list (θ, γ, μ, β_y, κ, h, φ, ROC
@@ -163,11 +164,15 @@ def calibration_objective(region: str = "sichuan_chongqing",
 
 
 def run_calibration(out: Path, *, region: str = "sichuan_chongqing",
-                    names: tuple[str, ...] = DEFAULT_FIT, starts: int = 3, workers: int = 2,
-                    max_evals: int = 2500, profile_points: int = 5, profile_evals: int = 300,
-                    priors: tuple[Prior, ...] = (), steps: int = 0, walkers: int = 64,
-                    members: int = 40, temperature: float = 1.0, resume: bool = False,
-                    log=print) -> dict[str, Any]:
+                    names: tuple[str, ...] = DEFAULT_FIT,
+                    starts: int = SHIPPED["starts"], workers: int = 2,
+                    max_evals: int = SHIPPED["max_evals"],
+                    profile_points: int = SHIPPED["profile_points"],
+                    profile_evals: int = SHIPPED["profile_evals"],
+                    priors: tuple[Prior, ...] = (), steps: int = 0,
+                    walkers: int = SHIPPED["walkers"],
+                    members: int = SHIPPED["members"], temperature: float = 1.0,
+                    resume: bool = False, log=print) -> dict[str, Any]:
     """Calibrate, profile, sample the posterior and write the output folder.
 
     Returns the calibration record (what ``calibration.json`` holds).
